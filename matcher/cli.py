@@ -1,0 +1,204 @@
+"""The ``matcher`` command: thin subcommands over library calls.
+
+Exit status 0 on success; 2 with a one-line reason (naming the file) on a domain error; 130 when
+interrupted. ``--json`` prints machine-readable output on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from matcher.config import Settings
+from matcher.errors import MatcherError
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        encoder=getattr(args, "encoder", None),
+        index_backend=getattr(args, "backend", None),
+        cache_path=getattr(args, "cache", None),
+    )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from matcher.ingest import ingest_paths, write_corpus
+
+    result = ingest_paths([Path(p) for p in args.paths], spec=args.spec, progress=not args.quiet)
+    write_corpus(Path(args.out), result)
+    report = result.report.to_dict()
+    counts = {k: report[k] for k in ("read", "ingested", "duplicates", "rejected")}
+    summary = {**counts, "out": str(args.out), "companies": len(result.companies),
+               "institutions": len(result.institutions), "demands": len(result.demands)}
+    lines = [f"{k}: {v}" for k, v in summary.items()]
+    for entry in report.get("rejects", [])[:10]:
+        lines.append(f"  rejected {entry['file']}:{entry['row']} [{entry['field']}] {entry['reason']}")
+    if len(report.get("rejects", [])) > 10:
+        lines.append(f"  ... {len(report['rejects']) - 10} more in {Path(args.out) / 'report.json'}")
+    _emit(summary, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from matcher.build import build_index
+    from matcher.encoders import load_encoder
+
+    settings = _settings(args)
+    encoder = load_encoder(settings.encoder)
+    result = build_index(
+        Path(args.corpus), Path(args.index), encoder,
+        backend=settings.index_backend, cache_path=settings.cache_path, progress=not args.quiet,
+    )
+    data = result.to_dict()
+    _emit(data, args.json, "\n".join(f"{k}: {v}" for k, v in data.items()))
+    return 0
+
+
+def _open_index(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The current index version and its encoder.
+
+    Without a configured encoder (flag or MATCHER_ENCODER) the one named in the manifest is used; a
+    configured encoder whose identity differs from the manifest's is refused by the store.
+    """
+    from matcher.encoders import load_encoder
+    from matcher.index import IndexStore
+
+    settings = _settings(args)
+    store = IndexStore(args.index)
+    manifest = store.read_manifest()
+    built = manifest["encoder"]
+    encoder = load_encoder(settings.encoder or built.get("model_spec") or built["name"])
+    return store.load(encoder_key=encoder.identity.key), encoder
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from matcher.search import Searcher
+
+    version, encoder = _open_index(args)
+    hits = Searcher(version, encoder).search(args.query, args.top_k)
+    rows = [h.to_dict() for h in hits]
+    text = "\n".join(f"{r['rank']:>3}. {r['score']:.3f}  {r['id']}  {r['title']}  [{r['institution']}]" for r in rows)
+    _emit(rows, args.json, text or "(no results)")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from matcher.index import IndexStore
+
+    store = IndexStore(args.index)
+    manifest = store.read_manifest()
+    manifest = {**manifest, "versions": store.versions()}
+    _emit(manifest, args.json, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_encoders(args: argparse.Namespace) -> int:
+    from matcher.encoders import load_registry
+
+    registry = load_registry()
+    rows = [
+        {"name": e.name, "backend": e.backend, "model": e.model, "dimension": e.dimension,
+         "languages": list(e.languages), "default": e.name == registry.default, "description": e.description}
+        for e in registry.entries.values()
+    ]
+    text = "\n".join(f"{'*' if r['default'] else ' '} {r['name']:<10} {r['backend']:<22} {r['description']}" for r in rows)
+    _emit(rows, args.json, text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import ServiceSettings
+
+    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matcher", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, encoder: bool = False) -> None:
+        p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        if encoder:
+            p.add_argument("--encoder", help="registry name, model directory or model name (env MATCHER_ENCODER)")
+
+    p = sub.add_parser("ingest", help="read institution exports into a corpus directory")
+    p.add_argument("paths", nargs="+", help="files or directories (KIPRIS XML, KIPRIS CSV, CSV/JSONL/XLSX)")
+    p.add_argument("--out", required=True, help="corpus directory to write")
+    p.add_argument("--spec", type=Path, help="TOML source spec (column mapping)")
+    common(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", help="embed a corpus and publish a new index version")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--index", required=True)
+    p.add_argument("--backend", help="exact | flat | hnsw | ivf | auto (env MATCHER_INDEX_BACKEND)")
+    p.add_argument("--cache", type=Path, help="embedding cache file (default INDEX/embeddings.sqlite)")
+    common(p, encoder=True)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="search the current index version")
+    p.add_argument("--index", required=True)
+    p.add_argument("query")
+    p.add_argument("--top-k", type=int, default=10)
+    common(p, encoder=True)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("info", help="print the current index version's manifest")
+    p.add_argument("--index", required=True)
+    common(p)
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("encoders", help="list the registered encoders")
+    common(p)
+    p.set_defaults(func=cmd_encoders)
+
+    p = sub.add_parser("serve", help="serve the API and the web page over an index")
+    p.add_argument("--index", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--encoder")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except MatcherError as exc:
+        sys.stderr.write(f"matcher {args.command}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"matcher {args.command}: interrupted\n")
+        return 130
+    except Exception as exc:  # a last line of defence: one line, not a traceback
+        if os.environ.get("MATCHER_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"matcher {args.command}: internal error: {type(exc).__name__}: {exc} (set MATCHER_DEBUG=1 for details)\n"
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Embedding cache keyed by (encoder identity, role, text hash): unchanged text is never embedded twice.
+
+Stored in one SQLite file (vectors as raw float32 bytes, no pickle). :class:`CachedEncoder` wraps any
+:class:`Encoder` and counts how many texts it really had to embed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from matcher.encoders.base import Encoder
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    encoder TEXT NOT NULL,
+    role TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (encoder, role, text_hash)
+)
+"""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """A persistent map (encoder key, role, text hash) → float32 vector."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        self._db.commit()
+
+    def get_many(self, encoder: str, role: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE encoder=? AND role=? AND text_hash IN ({marks})",
+                (encoder, role, *chunk),
+            )
+            for h, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:
+                    found[h] = vec
+        return found
+
+    def put_many(self, encoder: str, role: str, items: dict[str, np.ndarray]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
+            [(encoder, role, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+        )
+        self._db.commit()
+
+    def count(self, encoder: str | None = None) -> int:
+        if encoder is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        return int(self._db.execute("SELECT COUNT(*) FROM embeddings WHERE encoder=?", (encoder,)).fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEncoder(Encoder):
+    """An encoder that consults an :class:`EmbeddingCache` first; ``embedded`` counts real encodings."""
+
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache, *, chunk_size: int = 512) -> None:
+        self.encoder = encoder
+        self.cache = cache
+        self.identity = encoder.identity
+        self.chunk_size = chunk_size
+        self.embedded = 0
+        self.reused = 0
+
+    def _encode(self, texts: Sequence[str], role: str, progress: bool) -> np.ndarray:
+        dim = self.identity.dimension
+        key = self.identity.key
+        hashes = [text_hash(t) for t in texts]
+        known = self.cache.get_many(key, role, hashes, dim)
+        missing: dict[str, str] = {}
+        for h, t in zip(hashes, texts, strict=True):
+            if h not in known and h not in missing:
+                missing[h] = t
+        self.reused += len(texts) - sum(1 for h in hashes if h in missing)
+        if missing:
+            items = list(missing.items())
+            bar = None
+            if progress and len(items) > self.chunk_size:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=len(items), desc=f"embedding ({self.identity.name})", unit="text")
+            fn = self.encoder.encode_documents if role == "document" else self.encoder.encode_queries
+            for start in range(0, len(items), self.chunk_size):
+                chunk = items[start : start + self.chunk_size]
+                vectors = fn([t for _, t in chunk], progress=progress and bar is None)
+                fresh = {h: v for (h, _), v in zip(chunk, vectors, strict=True)}
+                self.cache.put_many(key, role, fresh)  # saved as we go: an interrupted run keeps its work
+                known.update(fresh)
+                self.embedded += len(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+            if bar is not None:
+                bar.close()
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.ascontiguousarray(np.stack([known[h] for h in hashes]), dtype=np.float32)
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "document", progress)
+
+    def encode_queries(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self._encode(texts, "query", progress)

@@ -1,0 +1,196 @@
+"""An index on disk: a directory of immutable versions, each with a JSON manifest, and a CURRENT pointer.
+
+```
+INDEX_DIR/
+  CURRENT                      name of the version being served (replaced atomically)
+  versions/<version>/          manifest.json, vectors.faiss|vectors.npy, technologies.jsonl, ...
+  embeddings.sqlite            embedding cache (default location)
+```
+A version is written aside (``versions/.staging-*``), renamed into place, and only then is CURRENT
+flipped with an atomic ``os.replace``: an interrupted build leaves the previous version serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
+from matcher.index.base import VectorIndex
+from matcher.index.factory import index_class
+from matcher.records import Technology
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+RECORDS = "technologies.jsonl"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise InputFileError(path, f"line {n}: not valid JSON ({exc.msg})") from None
+    return rows
+
+
+def new_version_name() -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return f"v{stamp}-{os.urandom(3).hex()}"
+
+
+@dataclass
+class IndexVersion:
+    """One loaded version: manifest, technologies (by position) and the vector index."""
+
+    path: Path
+    manifest: dict[str, Any]
+    technologies: list[Technology]
+    vectors: VectorIndex
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["version"])
+
+    def position_of(self, tech_id: str) -> int:
+        try:
+            return self._positions[tech_id]
+        except KeyError:
+            raise NotFoundError(f"no technology with id {tech_id!r} in index version {self.name}") from None
+
+    def __post_init__(self) -> None:
+        self._positions = {t.id: i for i, t in enumerate(self.technologies)}
+
+
+class IndexStore:
+    """Reads and publishes versions under one index directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    @property
+    def versions_dir(self) -> Path:
+        return self.root / "versions"
+
+    def current_name(self) -> str | None:
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current_path(self) -> Path:
+        name = self.current_name()
+        if name is None:
+            if not self.root.exists():
+                raise NotFoundError(f"{self.root}: no such index directory (build one with 'matcher build')")
+            raise NotFoundError(f"{self.root}: no published index version (no CURRENT file)")
+        path = self.versions_dir / name
+        if not (path / MANIFEST).is_file():
+            raise NotFoundError(f"{self.root}: CURRENT names version {name!r} but {path / MANIFEST} is missing")
+        return path
+
+    def read_manifest(self, path: Path | None = None) -> dict[str, Any]:
+        path = path or self.current_path()
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path / MANIFEST, f"not valid JSON ({exc.msg})") from None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{path / MANIFEST}: index format version {manifest.get('format_version')!r}, "
+                f"this program reads version {FORMAT_VERSION}; rebuild the index"
+            )
+        return manifest
+
+    def publish(self, write: Any, manifest: dict[str, Any], *, keep: int = 3) -> Path:
+        """Create a version: ``write(staging_dir)`` fills it, then it is renamed and made CURRENT."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        name = manifest.get("version") or new_version_name()
+        manifest = {**manifest, "version": name, "format_version": FORMAT_VERSION}
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.versions_dir))
+        try:
+            extra = write(staging) or {}
+            manifest.update(extra)
+            (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            for child in staging.iterdir():
+                with open(child, "rb") as fh:
+                    os.fsync(fh.fileno())
+            final = self.versions_dir / name
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _fsync_dir(self.versions_dir)
+        pointer = self.root / f".{CURRENT}.tmp"
+        pointer.write_text(name + "\n", encoding="utf-8")
+        os.replace(pointer, self.root / CURRENT)
+        _fsync_dir(self.root)
+        self.prune(keep)
+        return final
+
+    def versions(self) -> list[str]:
+        if not self.versions_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def prune(self, keep: int) -> list[str]:
+        """Remove all but the newest ``keep`` versions (never the current one) and stale staging dirs."""
+        current = self.current_name()
+        removed = []
+        for name in self.versions()[:-keep] if keep > 0 else []:
+            if name != current:
+                shutil.rmtree(self.versions_dir / name, ignore_errors=True)
+                removed.append(name)
+        for stale in self.versions_dir.glob(".staging-*"):
+            if time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
+        return removed
+
+    def load(self, *, encoder_key: str | None = None, path: Path | None = None) -> IndexVersion:
+        """Load the current version (or ``path``); refuse it if built with a different encoder."""
+        path = path or self.current_path()
+        manifest = self.read_manifest(path)
+        built_with = manifest["encoder"]["key"]
+        if encoder_key is not None and built_with != encoder_key:
+            raise IndexMismatchError(
+                f"{path}: index was built with encoder {built_with!r} but the configured encoder is "
+                f"{encoder_key!r}; rebuild the index with this encoder or configure "
+                f"--encoder {manifest['encoder']['name']}"
+            )
+        technologies = [Technology.from_dict(row) for row in read_jsonl(path / RECORDS)]
+        entry = manifest["vectors"]
+        vectors = index_class(entry["backend"]).load(path, entry)
+        if len(vectors) != len(technologies) or len(technologies) != manifest["count"]:
+            raise IndexMismatchError(
+                f"{path}: manifest count {manifest['count']}, {len(technologies)} records, "
+                f"{len(vectors)} vectors; the version is corrupt, rebuild it"
+            )
+        return IndexVersion(path=path, manifest=manifest, technologies=technologies, vectors=vectors)

@@ -1,0 +1,232 @@
+"""Typed, validated records: Technology, Institution, Company, DemandProfile.
+
+Records are frozen dataclasses. ``to_dict``/``from_dict`` mirror each other and are what the
+corpus and index directories store (JSON Lines, never pickle). Validation happens in
+``__post_init__`` and raises :class:`matcher.errors.ValidationError` naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Self
+
+from matcher.errors import ValidationError
+
+#: Longest text accepted in one field; a longer value is rejected, never silently cut.
+MAX_FIELD_CHARS = 200_000
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+LANGUAGES = ("ko", "en", "mixed", "other")
+
+
+def _check_text(name: str, value: object, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"field {name!r} must be text, got {type(value).__name__}", field=name)
+    if required and not value.strip():
+        raise ValidationError(f"field {name!r} is empty", field=name)
+    if len(value) > MAX_FIELD_CHARS:
+        raise ValidationError(
+            f"field {name!r} is {len(value):,} characters, over the limit of {MAX_FIELD_CHARS:,}", field=name
+        )
+    return value
+
+
+def _check_date(name: str, value: str | None) -> None:
+    if value is not None and not _ISO_DATE.match(value):
+        raise ValidationError(f"field {name!r} must be an ISO date YYYY-MM-DD, got {value!r}", field=name)
+
+
+def _check_tuple(name: str, value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError(f"field {name!r} must be a tuple of non-empty strings, got {value!r}", field=name)
+
+
+class _Serialisable:
+    """``to_dict``/``from_dict`` for frozen dataclasses whose sequences are tuples."""
+
+    _tuple_fields: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - names
+        if unknown:
+            raise ValidationError(
+                f"unknown field(s) {sorted(unknown)} for {cls.__name__}; valid fields: {sorted(names)}",
+                field=sorted(unknown)[0],
+            )
+        kwargs = {k: (tuple(v) if k in cls._tuple_fields and isinstance(v, list) else v) for k, v in data.items()}
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a record came from: file and 1-based data row (or XML item number)."""
+
+    file: str
+    row: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}"
+
+
+@dataclass(frozen=True, slots=True)
+class Technology(_Serialisable):
+    """A patent or a technology description owned by one or more applicants."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    claims: str = ""
+    applicants: tuple[str, ...] = ()
+    institutions: tuple[str, ...] = ()
+    ipc: tuple[str, ...] = ()
+    application_number: str | None = None
+    application_date: str | None = None
+    publication_number: str | None = None
+    publication_date: str | None = None
+    registration_number: str | None = None
+    registration_date: str | None = None
+    legal_status: str | None = None
+    language: str = "ko"
+    title_en: str = ""
+    inventors: tuple[str, ...] = ()
+    kind: str = "patent"
+    trl: int | None = None
+    confidential: bool = False
+    source_file: str = ""
+    source_row: int = 0
+    content_hash: str = ""
+
+    _tuple_fields: ClassVar[tuple[str, ...]] = ("applicants", "institutions", "ipc", "inventors")
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValidationError(
+                f"field 'id' must be 1-128 letters, digits or ._:- (starting alphanumeric), got {self.id!r}",
+                field="id",
+            )
+        _check_text("title", self.title, required=True)
+        for name in ("abstract", "claims", "title_en"):
+            _check_text(name, getattr(self, name))
+        for name in ("applicants", "institutions", "ipc", "inventors"):
+            _check_tuple(name, getattr(self, name))
+        for name in ("application_date", "publication_date", "registration_date"):
+            _check_date(name, getattr(self, name))
+        if self.language not in LANGUAGES:
+            raise ValidationError(f"field 'language' must be one of {LANGUAGES}, got {self.language!r}", field="language")
+        if self.kind not in ("patent", "utility", "description"):
+            raise ValidationError(
+                f"field 'kind' must be one of ('patent', 'utility', 'description'), got {self.kind!r}", field="kind"
+            )
+        if self.trl is not None and (not isinstance(self.trl, int) or not 1 <= self.trl <= 9):
+            raise ValidationError(f"field 'trl' must be an integer 1-9, got {self.trl!r}", field="trl")
+        expected = content_hash(self)
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", expected)
+        elif self.content_hash != expected:
+            raise ValidationError(
+                f"field 'content_hash' is {self.content_hash!r} but the content hashes to {expected!r}",
+                field="content_hash",
+            )
+
+    @property
+    def source(self) -> SourceRef:
+        return SourceRef(self.source_file, self.source_row)
+
+    @property
+    def text(self) -> str:
+        """The document text that is embedded and indexed: title, English title, abstract."""
+        parts = [self.title]
+        if self.title_en and self.title_en not in self.title:
+            parts.append(self.title_en)
+        if self.abstract:
+            parts.append(self.abstract)
+        return "\n".join(parts)
+
+    @property
+    def owner(self) -> str:
+        """The first owning institution, else the first applicant, else ''."""
+        if self.institutions:
+            return self.institutions[0]
+        return self.applicants[0] if self.applicants else ""
+
+
+_HASHED_FIELDS = ("title", "title_en", "abstract", "claims", "applicants", "ipc")
+
+
+def content_hash(tech: Technology) -> str:
+    """SHA-256 over the fields that change what is embedded or shown as the technology's content."""
+    payload = json.dumps({k: getattr(tech, k) for k in _HASHED_FIELDS}, ensure_ascii=False, sort_keys=True)
+    return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Institution(_Serialisable):
+    """A member (or non-member) university, hospital or public research institute."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "university"
+    member: bool = True
+
+    _tuple_fields: ClassVar[tuple[str, ...]] = ("aliases",)
+    KINDS: ClassVar[tuple[str, ...]] = ("university", "institute", "hospital", "government", "other")
+
+    def __post_init__(self) -> None:
+        _check_text("name", self.name, required=True)
+        _check_tuple("aliases", self.aliases)
+        if self.kind not in self.KINDS:
+            raise ValidationError(f"field 'kind' must be one of {self.KINDS}, got {self.kind!r}", field="kind")
+
+
+@dataclass(frozen=True, slots=True)
+class Company(_Serialisable):
+    """A company that may bring demands or license technologies."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    industry_codes: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+
+    _tuple_fields: ClassVar[tuple[str, ...]] = ("aliases", "industry_codes", "products")
+
+    def __post_init__(self) -> None:
+        _check_text("name", self.name, required=True)
+        _check_text("description", self.description)
+        for name in ("aliases", "industry_codes", "products"):
+            _check_tuple(name, getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class DemandProfile(_Serialisable):
+    """A company's technology need: free text, optional explicit requirements, optional filters."""
+
+    text: str = ""
+    requirements: tuple[str, ...] = ()
+    filters: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    company: str = ""
+
+    _tuple_fields: ClassVar[tuple[str, ...]] = ("requirements",)
+
+    def __post_init__(self) -> None:
+        _check_text("text", self.text)
+        _check_tuple("requirements", self.requirements)
+        if not self.text.strip() and not self.requirements:
+            raise ValidationError("a demand needs 'text' or 'requirements'; both are empty", field="text")
+        if not isinstance(self.filters, dict):
+            raise ValidationError(f"field 'filters' must be an object, got {self.filters!r}", field="filters")
+
+    @property
+    def query_text(self) -> str:
+        """Text used for a single whole-demand query."""
+        return "\n".join([self.text, *self.requirements]).strip()

@@ -1,0 +1,87 @@
+"""The ``matcher`` command end to end on the demo corpus, as a user runs it (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO
+
+MATCHER = [sys.executable, "-m", "matcher.cli"]
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*MATCHER, *args], capture_output=True, text=True, timeout=600)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+def test_console_script_installed():
+    script = Path(sys.executable).parent / "matcher"
+    assert script.exists(), "the 'matcher' console script is not installed beside the interpreter"
+
+
+def test_ingest_build_search(workdir):
+    corpus, index = workdir / "corpus", workdir / "index"
+    ingest = json.loads(run("ingest", str(DEMO), "--spec", str(DEMO / "sources.toml"), "--out", str(corpus),
+                            "--json", "--quiet").stdout)
+    for key in ("read", "ingested", "duplicates", "rejected"):
+        assert isinstance(ingest[key], int)
+    assert ingest["read"] == ingest["ingested"] + ingest["duplicates"] + ingest["rejected"]
+    assert ingest["ingested"] >= 40
+
+    first = json.loads(run("build", "--corpus", str(corpus), "--index", str(index), "--json", "--quiet").stdout)
+    assert first["count"] == ingest["ingested"] and first["embedded"] == first["count"]
+    second = json.loads(run("build", "--corpus", str(corpus), "--index", str(index), "--json", "--quiet").stdout)
+    assert second["embedded"] == 0 and second["count"] == first["count"]
+
+    hits = json.loads(run("search", "--index", str(index), "battery management for robots", "--top-k", "5",
+                          "--json").stdout)
+    assert len(hits) == 5
+    assert all({"id", "score", "title"} <= set(h) for h in hits)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+    text = run("search", "--index", str(index), "autonomous mobile robot").stdout
+    assert text.strip().splitlines()[0].lstrip().startswith("1.")
+
+    info = json.loads(run("info", "--index", str(index), "--json").stdout)
+    assert info["count"] == first["count"] and len(info["versions"]) == 2
+
+
+def test_search_with_other_encoder_refused(workdir):
+    proc = run("search", "--index", str(workdir / "index"), "robot", "--encoder", "use-m3", ok=False)
+    assert proc.returncode == 2
+    assert "configured encoder is 'use-m3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["ingest", "/no/such/file.xml", "--out", "OUT"], "/no/such/file.xml"),
+        (["search", "--index", "/no/such/index", "robot"], "/no/such/index"),
+        (["build", "--corpus", "/no/such/corpus", "--index", "IDX"], "/no/such/corpus"),
+    ],
+)
+def test_failures_are_one_line_naming_the_file(args, needle, tmp_path):
+    args = [a.replace("OUT", str(tmp_path / "out")).replace("IDX", str(tmp_path / "idx")) for a in args]
+    proc = run(*args, ok=False)
+    assert proc.returncode != 0
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_nothing_usable_exits_non_zero(tmp_path):
+    garbage = tmp_path / "garbage.xml"
+    garbage.write_bytes(b"\x00\x01 not xml at all \xff")
+    proc = run("ingest", str(garbage), "--out", str(tmp_path / "out"), "--json", ok=False)
+    assert proc.returncode != 0 and "garbage.xml" in proc.stderr and "Traceback" not in proc.stderr

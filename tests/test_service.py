@@ -1,0 +1,91 @@
+"""The API over a demo index: in-process (TestClient) and as a real HTTP server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from matcher.build import build_index
+from service.app import create_app
+from service.settings import ServiceSettings
+
+
+@pytest.fixture(scope="module")
+def index_dir(demo_corpus, minilm, tmp_path_factory):
+    path = tmp_path_factory.mktemp("svc") / "index"
+    build_index(demo_corpus, path, minilm)
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(index_dir):
+    return TestClient(create_app(ServiceSettings(index=index_dir)))
+
+
+def test_health_and_index(client):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["count"] > 0
+    manifest = client.get("/api/index").json()
+    assert manifest["version"] == health["index_version"]
+
+
+def test_search(client):
+    r = client.post("/api/search", json={"query": "wearable biosignal monitoring", "top_k": 3})
+    assert r.status_code == 200
+    hits = r.json()
+    assert len(hits) == 3 and {"id", "score", "title", "institutions"} <= set(hits[0])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"query": ""}, "query"), ({"query": "x", "top_k": 0}, "top_k"), ({"query": "x", "top_k": 101}, "top_k"),
+     ({"query": "x" * 5001}, "query"), ({}, "query")],
+)
+def test_bad_input_is_422_naming_the_field(client, body, field):
+    r = client.post("/api/search", json=body)
+    assert r.status_code == 422
+    assert field in r.text
+
+
+def test_page_is_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "app.js" in page.text
+    assert client.get("/app.js").status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_real_server(index_dir):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "matcher.cli", "serve", "--index", str(index_dir), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else "server exited"
+            assert time.time() < deadline, "server did not start within 120 s"
+            time.sleep(0.5)
+        r = httpx.post(f"{base}/api/search", json={"query": "antibody", "top_k": 2}, timeout=30)
+        assert r.status_code == 200 and len(r.json()) == 2
+        assert httpx.get(f"{base}/openapi.json", timeout=5).json()["info"]["title"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

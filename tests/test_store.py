@@ -1,0 +1,108 @@
+"""Index versions on disk: publish atomically, load, refuse a mismatched encoder, survive interruption."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from matcher.build import build_index
+from matcher.errors import IndexMismatchError, NotFoundError
+from matcher.index import IndexStore
+from matcher.search import Searcher
+
+
+@pytest.fixture(scope="module")
+def built(demo_corpus, minilm, tmp_path_factory):
+    index_dir = tmp_path_factory.mktemp("index")
+    result = build_index(demo_corpus, index_dir, minilm)
+    return index_dir, result
+
+
+def test_manifest_and_round_trip(built, minilm):
+    index_dir, result = built
+    store = IndexStore(index_dir)
+    assert store.current_name() == result.version
+    manifest = store.read_manifest()
+    for key in ("format_version", "version", "created_at", "encoder", "count", "corpus_hash", "libraries"):
+        assert key in manifest
+    assert manifest["count"] == result.count > 0
+    assert manifest["encoder"]["key"] == minilm.identity.key
+    assert {"faiss-cpu", "numpy", "python"} <= set(manifest["libraries"])
+    version = store.load(encoder_key=minilm.identity.key)
+    assert len(version.technologies) == result.count
+    # vectors saved == vectors recomputed
+    hits = Searcher(version, minilm).search(version.technologies[3].text, 1)
+    assert hits[0].technology.id == version.technologies[3].id and hits[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+def test_rebuild_unchanged_embeds_nothing(built, demo_corpus, minilm):
+    index_dir, first = built
+    again = build_index(demo_corpus, index_dir, minilm)
+    assert again.embedded == 0 and again.reused == again.count == first.count
+    assert again.version != first.version
+    assert IndexStore(index_dir).read_manifest()["corpus_hash"] == IndexStore(index_dir).read_manifest(first.path)[
+        "corpus_hash"
+    ]
+
+
+def test_mismatched_encoder_refused(built, use_m3):
+    index_dir, _ = built
+    with pytest.raises(IndexMismatchError, match="built with encoder 'minilm/384/.*configured encoder is 'use-m3/512"):
+        IndexStore(index_dir).load(encoder_key=use_m3.identity.key)
+
+
+def test_interrupted_publish_keeps_last_good(built, minilm):
+    index_dir, _ = built
+    store = IndexStore(index_dir)
+    before = store.current_name()
+
+    def failing_write(staging):
+        (staging / "half-written.bin").write_bytes(b"\0" * 10)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.publish(failing_write, {"count": 0})
+    assert store.current_name() == before
+    assert not list((index_dir / "versions").glob(".staging-*"))
+    store.load(encoder_key=minilm.identity.key)  # still serves
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(NotFoundError, match="no such index directory"):
+        IndexStore(tmp_path / "nope").load()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NotFoundError, match="no published index version"):
+        IndexStore(tmp_path / "empty").load()
+
+
+def test_old_versions_pruned(built, demo_corpus, minilm):
+    index_dir, _ = built
+    for _ in range(4):
+        build_index(demo_corpus, index_dir, minilm, keep_versions=3)
+    store = IndexStore(index_dir)
+    assert len(store.versions()) == 3 and store.current_name() in store.versions()
+
+
+def test_format_version_checked(built):
+    index_dir, _ = built
+    store = IndexStore(index_dir)
+    path = store.current_path()
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    try:
+        with pytest.raises(IndexMismatchError, match="format version 999"):
+            store.read_manifest()
+    finally:
+        manifest["format_version"] = 1
+        (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_approximate_backend_build(demo_corpus, minilm, tmp_path):
+    result = build_index(demo_corpus, tmp_path / "hnsw", minilm, backend="hnsw", cache_path=tmp_path / "c.sqlite")
+    version = IndexStore(tmp_path / "hnsw").load(encoder_key=minilm.identity.key)
+    assert result.backend == "hnsw" and version.manifest["vectors"]["backend"] == "hnsw"
+    q = minilm.encode_queries(["battery"])
+    assert np.isfinite(version.vectors.search(q, 5)[0]).all()
