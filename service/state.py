@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matcher.encoders import Encoder, load_encoder
-from matcher.index import IndexStore, IndexVersion
-from matcher.search import Searcher
+from matcher.encoders import Encoder
+from matcher.index import IndexVersion
+from matcher.search import Searcher, open_index
 from service.settings import ServiceSettings
 
 
@@ -21,8 +21,5 @@ class Engine:
 
 
 def load_engine(settings: ServiceSettings) -> Engine:
-    store = IndexStore(settings.index)
-    manifest = store.read_manifest()
-    built = manifest["encoder"]
-    encoder = load_encoder(settings.encoder or built.get("model_spec") or built["name"])
-    return Engine(version=store.load(encoder_key=encoder.identity.key), encoder=encoder)
+    version, encoder = open_index(settings.index, settings.encoder)
+    return Engine(version=version, encoder=encoder)

@@ -86,6 +86,9 @@ class SentenceTransformerEncoder(Encoder):
     def _load(self) -> None:
         size_torch_threads()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command
 
         try:
             self._st = SentenceTransformer(self.model, device="cpu")

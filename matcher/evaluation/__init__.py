@@ -1,0 +1,1 @@
+"""Evaluation: BEIR-layout loading, ranking metrics, TREC run files."""
