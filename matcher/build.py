@@ -6,6 +6,7 @@ import hashlib
 import importlib.metadata
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
 from matcher.errors import InputFileError
-from matcher.index.factory import choose_backend, create_index
+from matcher.index.factory import choose_backend
 from matcher.index.store import RECORDS, IndexStore, write_jsonl
 from matcher.records import Technology
+from matcher.retrieval.config import PipelineConfig
+from matcher.retrieval.retriever import HybridRetriever
 
 if TYPE_CHECKING:
     from matcher.ingest import Corpus
@@ -64,36 +67,54 @@ class BuildResult:
         }
 
 
+def load_encoders(names: tuple[str, ...], cache: EmbeddingCache | None = None,
+                  given: Mapping[str, Encoder] | None = None) -> dict[str, Encoder]:
+    """Encoders by registry name (or model path), wrapped in the embedding cache when one is given."""
+    from matcher.encoders import load_encoder
+
+    out: dict[str, Encoder] = {}
+    for name in names:
+        encoder = (given or {}).get(name) or load_encoder(name)
+        out[name] = CachedEncoder(encoder, cache) if cache is not None else encoder
+    return out
+
+
 def build_index(
     corpus_dir: Path | Corpus,
     index_dir: Path,
-    encoder: Encoder,
+    pipeline: PipelineConfig | None = None,
     *,
+    encoders: Mapping[str, Encoder] | None = None,
     backend: str = "auto",
     cache_path: Path | None = None,
     progress: bool = False,
     keep_versions: int = 3,
     source: str | None = None,
 ) -> BuildResult:
-    """Embed the corpus's technologies (reusing cached vectors) and publish a new index version.
+    """Index the corpus's technologies with ``pipeline`` (default: the configured default) and publish
+    a new version. Vectors come from the embedding cache where the text is unchanged.
 
-    ``corpus_dir`` is a corpus directory or an already-read :class:`matcher.ingest.Corpus`.
+    ``corpus_dir`` is a corpus directory or an already-read :class:`matcher.ingest.Corpus`;
+    ``encoders`` may supply already-loaded encoders by name.
     """
     from matcher.ingest import Corpus, read_corpus
+    from matcher.retrieval.config import resolve_pipeline
 
     started = time.perf_counter()
     corpus = corpus_dir if isinstance(corpus_dir, Corpus) else read_corpus(corpus_dir)
     technologies = list(corpus.technologies)
     if not technologies:
-        raise InputFileError(corpus_dir, "the corpus holds no technologies; nothing to index")
-    cache = EmbeddingCache(cache_path or index_dir / "embeddings.sqlite")
-    cached = CachedEncoder(encoder, cache)
+        raise InputFileError(corpus_dir if not isinstance(corpus_dir, Corpus) else source or "corpus",
+                             "the corpus holds no technologies; nothing to index")
+    pipeline = pipeline or resolve_pipeline()
+    cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
     try:
-        vectors = cached.encode_documents([t.text for t in technologies], progress=progress)
+        loaded = load_encoders(pipeline.encoders, cache, encoders)
+        retriever = HybridRetriever(pipeline, loaded, backend=backend).fit(
+            [t.text for t in technologies], progress=progress
+        )
     finally:
         cache.close()
-    chosen = choose_backend(backend, len(technologies))
-    index = create_index(chosen, encoder.dimension, len(technologies)).fit(vectors)
 
     def write(staging: Path) -> dict[str, Any]:
         write_jsonl(staging / RECORDS, [t.to_dict() for t in technologies])
@@ -103,11 +124,15 @@ def build_index(
             ("demands.jsonl", corpus.demands),
         ):
             write_jsonl(staging / name, [r.to_dict() for r in rows])
-        return {"vectors": index.save(staging)}
+        return {"retriever": retriever.save(staging)}
 
     manifest = {
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "encoder": {**encoder.identity.to_dict(), "model_spec": encoder.spec or encoder.identity.name},
+        "pipeline": pipeline.to_dict(),
+        "encoders": {
+            name: {**enc.identity.to_dict(), "model_spec": getattr(enc, "encoder", enc).spec or name}
+            for name, enc in loaded.items()
+        },
         "count": len(technologies),
         "counts": {
             "technologies": len(technologies),
@@ -121,12 +146,14 @@ def build_index(
     }
     store = IndexStore(index_dir)
     path = store.publish(write, manifest, keep=keep_versions)
+    embedded = sum(getattr(e, "embedded", 0) for e in loaded.values())
+    reused = sum(getattr(e, "reused", 0) for e in loaded.values())
     return BuildResult(
         version=path.name,
         path=path,
         count=len(technologies),
-        embedded=cached.embedded,
-        reused=cached.reused,
-        backend=chosen,
+        embedded=embedded,
+        reused=reused,
+        backend=choose_backend(backend, len(technologies)),
         seconds=time.perf_counter() - started,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.config import Settings
-from matcher.errors import MatcherError
+from matcher.errors import ConfigError, MatcherError
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -53,14 +53,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from matcher.build import build_index
-    from matcher.encoders import load_encoder
     from matcher.ingest import read_corpus
+    from matcher.retrieval.config import resolve_pipeline
 
     settings = _settings(args)
     corpus = read_corpus(Path(args.corpus))  # bad input is reported before a model is loaded
-    encoder = load_encoder(settings.encoder)
+    pipeline = resolve_pipeline(args.pipeline or settings.pipeline, settings.encoder)
     result = build_index(
-        corpus, Path(args.index), encoder,
+        corpus, Path(args.index), pipeline,
         backend=settings.index_backend, cache_path=settings.cache_path, progress=not args.quiet,
         source=str(Path(args.corpus).resolve()),
     )
@@ -72,11 +72,63 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from matcher.search import Searcher, open_index
 
-    version, encoder = open_index(args.index, _settings(args).encoder)
-    hits = Searcher(version, encoder).search(args.query, args.top_k)
+    version = open_index(args.index, _settings(args).encoder)
+    hits = Searcher(version).search(args.query, args.top_k)
     rows = [h.to_dict() for h in hits]
     text = "\n".join(f"{r['rank']:>3}. {r['score']:.3f}  {r['id']}  {r['title']}  [{r['institution']}]" for r in rows)
     _emit(rows, args.json, text or "(no results)")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from matcher.encoders.cache import EmbeddingCache
+    from matcher.evaluation.beir import load_beir
+    from matcher.evaluation.harness import default_cache_path, run_pipeline
+    from matcher.evaluation.trec import write_run
+    from matcher.retrieval.config import resolve_pipeline
+
+    if args.pairs:
+        return _eval_pairs(args)
+    if not args.beir:
+        raise ConfigError("give --beir DIR (a BEIR-layout dataset) or --pairs FILE (phrase pairs)")
+    dataset = load_beir(args.beir, args.split)
+    names = args.pipeline or [None]
+    configs = [resolve_pipeline(n) for n in names]
+    cache = EmbeddingCache(args.cache or default_cache_path())
+    results = []
+    for config in configs:
+        result = run_pipeline(dataset, config, cache, progress=not args.quiet)
+        results.append(result)
+        if args.run:
+            path = Path(args.run)
+            if len(configs) > 1:
+                path = path.with_name(f"{path.stem}.{config.name}{path.suffix}")
+            write_run(path, result.run, tag=config.name)
+    first = results[0].to_dict()
+    data = {**first, "dataset": str(args.beir), "split": args.split}
+    if len(results) > 1:
+        data["pipelines"] = {r.pipeline: r.to_dict() for r in results}
+    lines = [f"{'pipeline':<14} {'ndcg@10':>8} {'recall@10':>9} {'recall@100':>10} {'mrr@10':>7} {'s':>6}"]
+    for r in results:
+        m = r.metrics
+        lines.append(f"{r.pipeline:<14} {m['ndcg@10']:>8.4f} {m['recall@10']:>9.4f} {m['recall@100']:>10.4f} "
+                     f"{m['mrr@10']:>7.4f} {r.seconds:>6.1f}")
+    _emit(data, args.json, "\n".join(lines))
+    return 0
+
+
+def _eval_pairs(args: argparse.Namespace) -> int:
+    from matcher.encoders import load_encoder
+    from matcher.encoders.cache import CachedEncoder, EmbeddingCache
+    from matcher.evaluation.harness import default_cache_path
+    from matcher.evaluation.pairs import load_pairs, pearson_of
+
+    pairs = load_pairs(args.pairs)
+    cache = EmbeddingCache(args.cache or default_cache_path())
+    names = args.encoder or ["minilm", "use-m3"]
+    data = {"pairs": len(pairs), "pearson": {n: round(pearson_of(CachedEncoder(load_encoder(n), cache), pairs), 4)
+                                             for n in names}}
+    _emit(data, args.json, "\n".join(f"{n:<10} pearson {v:.4f}" for n, v in data["pearson"].items()))
     return 0
 
 
@@ -124,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         if encoder:
-            p.add_argument("--encoder", help="registry name, model directory or model name (env MATCHER_ENCODER)")
+            p.add_argument("--encoder", help="registry name, model directory or model name (env MATCHER_ENCODER); "
+                           "for build: a dense-only pipeline with this encoder")
 
     p = sub.add_parser("ingest", help="read institution exports into a corpus directory")
     p.add_argument("paths", nargs="+", help="files or directories (KIPRIS XML, KIPRIS CSV, CSV/JSONL/XLSX)")
@@ -138,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", required=True)
     p.add_argument("--backend", help="exact | flat | hnsw | ivf | auto (env MATCHER_INDEX_BACKEND)")
     p.add_argument("--cache", type=Path, help="embedding cache file (default INDEX/embeddings.sqlite)")
+    p.add_argument("--pipeline", help="retrieval pipeline from models/pipelines.toml (env MATCHER_PIPELINE)")
     common(p, encoder=True)
     p.set_defaults(func=cmd_build)
 
@@ -147,6 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10)
     common(p, encoder=True)
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="evaluate pipelines on a BEIR-layout dataset")
+    p.add_argument("--beir", help="directory with corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    p.add_argument("--pairs", help="phrase-pair CSV (anchor,target,context,score): Pearson of each encoder")
+    p.add_argument("--encoder", action="append", help="with --pairs: encoders to score (repeat)")
+    p.add_argument("--split", default="test")
+    p.add_argument("--pipeline", action="append", help="pipeline name (repeat to compare); default: the configured default")
+    p.add_argument("--run", help="write the ranking (top 100 per query) as a TREC run file")
+    p.add_argument("--cache", type=Path, help="embedding cache (default ~/.cache/matcher/embeddings.sqlite or MATCHER_CACHE)")
+    common(p)
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("info", help="print the current index version's manifest")
     p.add_argument("--index", required=True)

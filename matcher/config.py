@@ -14,7 +14,8 @@ from matcher.index.factory import BACKENDS
 class Settings:
     """What a run is configured with. CLI flags override the environment."""
 
-    encoder: str | None = None          # registry name, model dir or model name; None = registry default
+    encoder: str | None = None          # registry name, model dir or model name (a dense-only pipeline)
+    pipeline: str | None = None         # pipeline name from models/pipelines.toml; None = its default
     index_backend: str = "auto"         # exact | flat | hnsw | ivf | auto
     cache_path: Path | None = None      # embedding cache; None = <index>/embeddings.sqlite
 
@@ -28,6 +29,7 @@ class Settings:
     def from_env(cls, **overrides: object) -> Settings:
         values: dict[str, object] = {
             "encoder": os.environ.get("MATCHER_ENCODER") or None,
+            "pipeline": os.environ.get("MATCHER_PIPELINE") or None,
             "index_backend": os.environ.get("MATCHER_INDEX_BACKEND") or "auto",
             "cache_path": Path(p) if (p := os.environ.get("MATCHER_CACHE")) else None,
         }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from matcher.encoders.base import Encoder
 from matcher.errors import ValidationError
-from matcher.index.store import IndexStore, IndexVersion
+from matcher.index.store import IndexStore, IndexVersion, check_encoders
 from matcher.records import Technology
 
 MAX_TOP_K = 1000
@@ -23,6 +22,7 @@ class Hit:
     rank: int
     score: float
     technology: Technology
+    components: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         t = self.technology
@@ -38,6 +38,7 @@ class Hit:
             "ipc": list(t.ipc),
             "application_date": t.application_date,
             "legal_status": t.legal_status,
+            "components": self.components,
         }
 
 
@@ -51,50 +52,42 @@ def check_query(text: str, top_k: int) -> None:
 
 
 class Searcher:
-    """Dense search over one index version with the encoder it was built with."""
+    """Search over one index version with its retrieval pipeline."""
 
-    def __init__(self, version: IndexVersion, encoder: Encoder) -> None:
+    def __init__(self, version: IndexVersion) -> None:
         self.version = version
-        self.encoder = encoder
 
-    def allowed_positions(self, keep: Callable[[Technology], bool] | None) -> np.ndarray | None:
+    def allowed_mask(self, keep: Callable[[Technology], bool] | None) -> np.ndarray | None:
         if keep is None:
             return None
-        return np.array([i for i, t in enumerate(self.version.technologies) if keep(t)], dtype=np.int64)
+        return np.fromiter((keep(t) for t in self.version.technologies), dtype=bool,
+                           count=len(self.version.technologies))
 
     def search(
         self, text: str, top_k: int = 10, *, keep: Callable[[Technology], bool] | None = None
     ) -> list[Hit]:
-        return self.search_many([text], top_k, keep=keep)[0]
-
-    def search_many(
-        self, texts: Sequence[str], top_k: int = 10, *, keep: Callable[[Technology], bool] | None = None
-    ) -> list[list[Hit]]:
-        for text in texts:
-            check_query(text, top_k)
-        queries = self.encoder.encode_queries(list(texts))
-        scores, positions = self.version.vectors.search(queries, top_k, allowed=self.allowed_positions(keep))
+        """Ranked technologies; ``keep`` filters before ranking (never after truncation)."""
+        check_query(text, top_k)
+        scored = self.version.retriever.search(text, top_k, allowed=self.allowed_mask(keep))
         techs = self.version.technologies
-        results = []
-        for row_scores, row_pos in zip(scores, positions, strict=True):
-            hits = [
-                Hit(rank=r + 1, score=float(s), technology=techs[int(p)])
-                for r, (s, p) in enumerate(zip(row_scores, row_pos, strict=True))
-                if p >= 0
-            ]
-            results.append(hits)
-        return results
+        return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components)
+                for i, s in enumerate(scored)]
 
 
-def open_index(index_dir: str | Path, encoder: str | None = None) -> tuple[IndexVersion, Encoder]:
-    """The current version under ``index_dir`` and its encoder.
+def open_index(index_dir: str | Path, encoder: str | None = None) -> IndexVersion:
+    """The current version under ``index_dir``, with the encoders it was built with.
 
-    Without a configured ``encoder`` the one named in the manifest is loaded; a configured encoder
-    whose identity differs from the manifest's is refused (:class:`IndexMismatchError`).
+    A configured ``encoder`` (name, directory or model name) whose identity differs from the one in
+    the manifest is refused (:class:`IndexMismatchError`).
     """
     from matcher.encoders import load_encoder
 
     store = IndexStore(index_dir)
-    built = store.read_manifest()["encoder"]
-    loaded = load_encoder(encoder or built.get("model_spec") or built["name"])
-    return store.load(encoder_key=loaded.identity.key), loaded
+    if encoder is None:
+        return store.load()
+    built = store.read_manifest().get("encoders", {})
+    loaded = load_encoder(encoder)
+    name = encoder if encoder in built else loaded.identity.name
+    if name not in built:
+        check_encoders(store.current_path(), built, {name: loaded})  # raises: not what the index was built with
+    return store.load({name: loaded})

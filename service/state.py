@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matcher.encoders import Encoder
 from matcher.index import IndexVersion
 from matcher.search import Searcher, open_index
 from service.settings import ServiceSettings
@@ -13,13 +12,11 @@ from service.settings import ServiceSettings
 @dataclass
 class Engine:
     version: IndexVersion
-    encoder: Encoder
 
     @property
     def searcher(self) -> Searcher:
-        return Searcher(self.version, self.encoder)
+        return Searcher(self.version)
 
 
 def load_engine(settings: ServiceSettings) -> Engine:
-    version, encoder = open_index(settings.index, settings.encoder)
-    return Engine(version=version, encoder=encoder)
+    return Engine(version=open_index(settings.index, settings.encoder))

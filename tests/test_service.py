@@ -17,9 +17,9 @@ from service.settings import ServiceSettings
 
 
 @pytest.fixture(scope="module")
-def index_dir(demo_corpus, minilm, tmp_path_factory):
+def index_dir(demo_corpus, minilm, use_m3, tmp_path_factory):
     path = tmp_path_factory.mktemp("svc") / "index"
-    build_index(demo_corpus, path, minilm)
+    build_index(demo_corpus, path, encoders={"minilm": minilm, "use-m3": use_m3})
     return path
 
 

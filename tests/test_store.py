@@ -10,13 +10,21 @@ import pytest
 from matcher.build import build_index
 from matcher.errors import IndexMismatchError, NotFoundError
 from matcher.index import IndexStore
-from matcher.search import Searcher
+from matcher.retrieval.config import PipelineConfig, resolve_pipeline
+from matcher.search import Searcher, open_index
+
+DENSE = PipelineConfig.dense_only("minilm")
 
 
 @pytest.fixture(scope="module")
-def built(demo_corpus, minilm, tmp_path_factory):
+def encoders(minilm, use_m3):
+    return {"minilm": minilm, "use-m3": use_m3}
+
+
+@pytest.fixture(scope="module")
+def built(demo_corpus, encoders, tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("index")
-    result = build_index(demo_corpus, index_dir, minilm)
+    result = build_index(demo_corpus, index_dir, DENSE, encoders=encoders)
     return index_dir, result
 
 
@@ -25,21 +33,37 @@ def test_manifest_and_round_trip(built, minilm):
     store = IndexStore(index_dir)
     assert store.current_name() == result.version
     manifest = store.read_manifest()
-    for key in ("format_version", "version", "created_at", "encoder", "count", "corpus_hash", "libraries"):
+    for key in ("format_version", "version", "created_at", "encoders", "pipeline", "count", "corpus_hash",
+                "libraries"):
         assert key in manifest
     assert manifest["count"] == result.count > 0
-    assert manifest["encoder"]["key"] == minilm.identity.key
+    assert manifest["encoders"]["minilm"]["key"] == minilm.identity.key
     assert {"faiss-cpu", "numpy", "python"} <= set(manifest["libraries"])
-    version = store.load(encoder_key=minilm.identity.key)
+    version = store.load({"minilm": minilm})
     assert len(version.technologies) == result.count
     # vectors saved == vectors recomputed
-    hits = Searcher(version, minilm).search(version.technologies[3].text, 1)
-    assert hits[0].technology.id == version.technologies[3].id and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    hits = Searcher(version).search(version.technologies[3].text, 1)
+    assert hits[0].technology.id == version.technologies[3].id
+    assert hits[0].components["dense"] == pytest.approx(1.0, abs=1e-4)
 
 
-def test_rebuild_unchanged_embeds_nothing(built, demo_corpus, minilm):
+def test_hybrid_default_pipeline_round_trip(demo_corpus, encoders, tmp_path):
+    pipeline = resolve_pipeline()
+    result = build_index(demo_corpus, tmp_path / "idx", pipeline, encoders=encoders, cache_path=tmp_path / "c.sqlite")
+    version = IndexStore(tmp_path / "idx").load(encoders)
+    assert version.manifest["pipeline"]["name"] == pipeline.name and set(version.manifest["encoders"]) == set(
+        pipeline.encoders)
+    searcher = Searcher(version)
+    korean = searcher.search("배터리 관리 시스템의 충전 상태 추정", 5)
+    english = searcher.search("battery state of charge estimation", 5)
+    assert korean and english and result.count == len(version.technologies)
+    assert {h.technology.id for h in korean} & {h.technology.id for h in english}
+    assert korean[0].components["route"] == "ko" and english[0].components["query_language"] == "en"
+
+
+def test_rebuild_unchanged_embeds_nothing(built, demo_corpus, encoders):
     index_dir, first = built
-    again = build_index(demo_corpus, index_dir, minilm)
+    again = build_index(demo_corpus, index_dir, DENSE, encoders=encoders)
     assert again.embedded == 0 and again.reused == again.count == first.count
     assert again.version != first.version
     assert IndexStore(index_dir).read_manifest()["corpus_hash"] == IndexStore(index_dir).read_manifest(first.path)[
@@ -50,7 +74,9 @@ def test_rebuild_unchanged_embeds_nothing(built, demo_corpus, minilm):
 def test_mismatched_encoder_refused(built, use_m3):
     index_dir, _ = built
     with pytest.raises(IndexMismatchError, match="built with encoder 'minilm/384/.*configured encoder is 'use-m3/512"):
-        IndexStore(index_dir).load(encoder_key=use_m3.identity.key)
+        IndexStore(index_dir).load({"minilm": use_m3})
+    with pytest.raises(IndexMismatchError, match="configured encoder is 'use-m3/512"):
+        open_index(index_dir, "use-m3")
 
 
 def test_interrupted_publish_keeps_last_good(built, minilm):
@@ -66,7 +92,7 @@ def test_interrupted_publish_keeps_last_good(built, minilm):
         store.publish(failing_write, {"count": 0})
     assert store.current_name() == before
     assert not list((index_dir / "versions").glob(".staging-*"))
-    store.load(encoder_key=minilm.identity.key)  # still serves
+    store.load({"minilm": minilm})  # still serves
 
 
 def test_missing_index_is_a_clear_error(tmp_path):
@@ -77,10 +103,10 @@ def test_missing_index_is_a_clear_error(tmp_path):
         IndexStore(tmp_path / "empty").load()
 
 
-def test_old_versions_pruned(built, demo_corpus, minilm):
+def test_old_versions_pruned(built, demo_corpus, encoders):
     index_dir, _ = built
     for _ in range(4):
-        build_index(demo_corpus, index_dir, minilm, keep_versions=3)
+        build_index(demo_corpus, index_dir, DENSE, encoders=encoders, keep_versions=3)
     store = IndexStore(index_dir)
     assert len(store.versions()) == 3 and store.current_name() in store.versions()
 
@@ -100,9 +126,11 @@ def test_format_version_checked(built):
         (path / "manifest.json").write_text(json.dumps(manifest))
 
 
-def test_approximate_backend_build(demo_corpus, minilm, tmp_path):
-    result = build_index(demo_corpus, tmp_path / "hnsw", minilm, backend="hnsw", cache_path=tmp_path / "c.sqlite")
-    version = IndexStore(tmp_path / "hnsw").load(encoder_key=minilm.identity.key)
-    assert result.backend == "hnsw" and version.manifest["vectors"]["backend"] == "hnsw"
-    q = minilm.encode_queries(["battery"])
-    assert np.isfinite(version.vectors.search(q, 5)[0]).all()
+def test_approximate_backend_build(demo_corpus, encoders, tmp_path):
+    result = build_index(demo_corpus, tmp_path / "hnsw", DENSE, encoders=encoders, backend="hnsw",
+                         cache_path=tmp_path / "c.sqlite")
+    version = IndexStore(tmp_path / "hnsw").load(encoders)
+    assert result.backend == "hnsw"
+    assert version.manifest["retriever"]["dense"]["minilm"]["backend"] == "hnsw"
+    hits = Searcher(version).search("battery", 5)
+    assert len(hits) == 5 and all(np.isfinite(h.score) for h in hits)

@@ -57,6 +57,10 @@ class VectorIndex(ABC):
     @abstractmethod
     def __len__(self) -> int: ...
 
+    def matrix(self) -> np.ndarray | None:
+        """The stored vectors as an (n, d) array view when the backend keeps them flat, else None."""
+        return None
+
     @abstractmethod
     def save(self, directory: Path) -> dict[str, Any]:
         """Write the index files into ``directory``; returns the manifest entry describing them."""

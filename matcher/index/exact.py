@@ -25,6 +25,9 @@ class ExactIndex(VectorIndex):
     def __len__(self) -> int:
         return int(self.vectors_.shape[0])
 
+    def matrix(self) -> np.ndarray:
+        return self.vectors_
+
     def search(
         self, queries: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

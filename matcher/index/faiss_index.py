@@ -95,6 +95,15 @@ class FlatIndex(FaissIndex):
         return faiss.IndexFlatIP(self.dimension)
 
 
+    def matrix(self) -> np.ndarray | None:
+        import faiss
+
+        if self.index_ is None or self.index_.ntotal == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        flat = faiss.downcast_index(self.index_)
+        return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dimension).reshape(flat.ntotal, self.dimension)
+
+
 class HNSWIndex(FaissIndex):
     """``IndexHNSWFlat`` (inner product): approximate, no training, good recall at large n."""
 

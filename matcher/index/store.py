@@ -17,14 +17,17 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
-from matcher.index.base import VectorIndex
-from matcher.index.factory import index_class
 from matcher.records import Technology
+
+if TYPE_CHECKING:
+    from matcher.retrieval.retriever import HybridRetriever
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -62,8 +65,10 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def new_version_name() -> str:
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return f"v{stamp}-{os.urandom(3).hex()}"
+    """``vYYYYmmddTHHMMSS.ffffff-xxxxxx``: names sort in creation order (pruning relies on it)."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now))
+    return f"v{stamp}.{int(now % 1 * 1e6):06d}-{os.urandom(3).hex()}"
 
 
 @dataclass
@@ -73,7 +78,7 @@ class IndexVersion:
     path: Path
     manifest: dict[str, Any]
     technologies: list[Technology]
-    vectors: VectorIndex
+    retriever: HybridRetriever
 
     @property
     def name(self) -> str:
@@ -134,15 +139,20 @@ class IndexStore:
         """Create a version: ``write(staging_dir)`` fills it, then it is renamed and made CURRENT."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         name = manifest.get("version") or new_version_name()
+        existing = self.versions()
+        while existing and name <= existing[-1]:  # a clock step back must not break the order
+            time.sleep(0.001)
+            name = new_version_name()
         manifest = {**manifest, "version": name, "format_version": FORMAT_VERSION}
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.versions_dir))
         try:
             extra = write(staging) or {}
             manifest.update(extra)
             (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-            for child in staging.iterdir():
-                with open(child, "rb") as fh:
-                    os.fsync(fh.fileno())
+            for child in staging.rglob("*"):
+                if child.is_file():
+                    with open(child, "rb") as fh:
+                        os.fsync(fh.fileno())
             final = self.versions_dir / name
             os.rename(staging, final)
         except BaseException:
@@ -174,23 +184,41 @@ class IndexStore:
                 shutil.rmtree(stale, ignore_errors=True)
         return removed
 
-    def load(self, *, encoder_key: str | None = None, path: Path | None = None) -> IndexVersion:
-        """Load the current version (or ``path``); refuse it if built with a different encoder."""
+    def load(self, encoders: Mapping[str, Encoder] | None = None, *, path: Path | None = None) -> IndexVersion:
+        """Load the current version (or ``path``) with ``encoders`` (by name; those the manifest names
+        and ``encoders`` lacks are loaded). An encoder whose identity differs from the manifest's is refused."""
+        from matcher.retrieval.retriever import HybridRetriever
+
         path = path or self.current_path()
         manifest = self.read_manifest(path)
-        built_with = manifest["encoder"]["key"]
-        if encoder_key is not None and built_with != encoder_key:
-            raise IndexMismatchError(
-                f"{path}: index was built with encoder {built_with!r} but the configured encoder is "
-                f"{encoder_key!r}; rebuild the index with this encoder or configure "
-                f"--encoder {manifest['encoder']['name']}"
-            )
+        built = manifest.get("encoders", {})
+        given = {name: enc for name, enc in (encoders or {}).items() if name in built}  # a pool may hold more
+        check_encoders(path, built, given)
+        missing = [name for name in built if name not in given]
+        if missing:
+            from matcher.encoders import load_encoder
+
+            for name in missing:
+                given[name] = load_encoder(built[name].get("model_spec") or name)
+            check_encoders(path, built, given)
         technologies = [Technology.from_dict(row) for row in read_jsonl(path / RECORDS)]
-        entry = manifest["vectors"]
-        vectors = index_class(entry["backend"]).load(path, entry)
-        if len(vectors) != len(technologies) or len(technologies) != manifest["count"]:
+        retriever = HybridRetriever.load(path, manifest["retriever"], given)
+        if retriever.n_ != len(technologies) or len(technologies) != manifest["count"]:
             raise IndexMismatchError(
                 f"{path}: manifest count {manifest['count']}, {len(technologies)} records, "
-                f"{len(vectors)} vectors; the version is corrupt, rebuild it"
+                f"{retriever.n_} indexed; the version is corrupt, rebuild it"
             )
-        return IndexVersion(path=path, manifest=manifest, technologies=technologies, vectors=vectors)
+        return IndexVersion(path=path, manifest=manifest, technologies=technologies, retriever=retriever)
+
+
+def check_encoders(path: Path, built: Mapping[str, Any], given: Mapping[str, Encoder]) -> None:
+    """Refuse encoders whose identity differs from the ones the index was built with."""
+    for name, encoder in given.items():
+        expected = built.get(name, {}).get("key")
+        if expected != encoder.identity.key:
+            was = ", ".join(f"{v['key']!r}" for v in built.values()) or "no encoder (lexical only)"
+            raise IndexMismatchError(
+                f"{path}: index was built with encoder {was} but the configured encoder is "
+                f"{encoder.identity.key!r}; rebuild the index with this encoder, or leave the encoder "
+                f"unset to use the index's own"
+            )

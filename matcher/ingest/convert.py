@@ -22,7 +22,6 @@ from matcher.ingest.applicants import INSTITUTION_KINDS, applicant_kind, institu
 from matcher.ingest.normalize import (
     clean_line,
     clean_text,
-    detect_language,
     normalize_number,
     parse_bool,
     parse_date,
@@ -32,6 +31,7 @@ from matcher.ingest.normalize import (
 from matcher.ingest.report import FileOutcome, Record
 from matcher.ingest.spec import SourceSpec
 from matcher.records import MAX_FIELD_CHARS, Company, DemandProfile, Institution, Technology
+from matcher.text.lang import detect_language
 
 _DATES = ("application_date", "publication_date", "registration_date")
 _NUMBERS = ("publication_number", "registration_number")

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from matcher.text.lang import is_hangul
+
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),  # 20170515 (KIPRIS XML)
     re.compile(r"^(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})\.?$"),  # 2017.05.15 / 2017-05-15 / 2017/5/15
@@ -81,36 +83,6 @@ def split_list(value: object, separator: str = "|") -> tuple[str, ...]:
     return tuple(seen)
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_LATIN = re.compile(r"[A-Za-z]")
-_LETTER = re.compile(r"[^\W\d_]")
-#: Language detection looks at this many characters at most (the title and the abstract's start).
-_SAMPLE = 4000
-
-
-def _is_hangul(char: str) -> bool:
-    return bool(_HANGUL.match(char))
-
-
-def detect_language(text: str) -> str:
-    """``ko``, ``en``, ``mixed`` or ``other`` from the share of Hangul among the letters of ``text``.
-
-    Hangul share >= 0.5 -> ``ko``; Latin share >= 0.9 -> ``en``; neither dominating but Hangul or
-    Latin present -> ``mixed``; no Hangul/Latin letters (other scripts) -> ``other``; no letters -> ``ko``.
-    """
-    sample = text[:_SAMPLE]
-    hangul, latin, letters = (len(p.findall(sample)) for p in (_HANGUL, _LATIN, _LETTER))
-    if letters == 0:
-        return "ko"
-    if hangul / letters >= 0.5:
-        return "ko"
-    if latin / letters >= 0.9:
-        return "en"
-    if hangul or latin:
-        return "mixed"
-    return "other"
-
-
 def split_title(title: str) -> tuple[str, str]:
     """``'한국어 제목(ENGLISH TITLE)'`` -> ``('한국어 제목', 'ENGLISH TITLE')``.
 
@@ -130,7 +102,7 @@ def split_title(title: str) -> tuple[str, str]:
             if depth == 0:
                 inner, head = text[index + 1 : -1].strip(), text[:index].strip()
                 has_latin = any(c.isascii() and c.isalpha() for c in inner)
-                if has_latin and not any(_is_hangul(c) for c in inner) and any(_is_hangul(c) for c in head):
+                if has_latin and not any(is_hangul(c) for c in inner) and any(is_hangul(c) for c in head):
                     return head, inner
                 return text, ""
     return text, ""

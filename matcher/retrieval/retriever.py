@@ -1,0 +1,252 @@
+"""The hybrid retriever: a lexical channel (BM25 over language-aware tokens, English queries bridged
+to Korean documents by term translation) and dense channels (one encoder for English × English, a
+multilingual one for every other pair), fused per query by normalised scores with weights per route.
+
+Every channel scores the whole (filtered) corpus when its index keeps exact vectors, so
+normalisation statistics are those of the full score distribution; approximate indexes contribute
+their top ``candidates`` and unscored documents get the channel's floor.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matcher.encoders.base import Encoder
+from matcher.errors import ConfigError
+from matcher.index.base import VectorIndex
+from matcher.index.factory import choose_backend, create_index, index_class
+from matcher.retrieval.bm25 import BM25
+from matcher.retrieval.config import PipelineConfig
+from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
+from matcher.text.lang import hangul_share
+from matcher.text.tokenize import Analyzer
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One ranked document: position, fused score and the parts it was made of."""
+
+    position: int
+    score: float
+    components: dict[str, Any]
+
+
+def _zscore(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """z-scores of ``scores`` over ``mask`` (NaN = unscored → the channel's floor); 0 outside the mask."""
+    out = np.zeros(scores.shape[0], dtype=np.float64)
+    valid = mask & ~np.isnan(scores)
+    if not valid.any():
+        return out
+    values = scores[valid].astype(np.float64)
+    mean, std = values.mean(), values.std()
+    z = (scores.astype(np.float64) - mean) / std if std > 0 else np.zeros_like(out)
+    out[valid] = z[valid]
+    out[mask & np.isnan(scores)] = float(z[valid].min()) if std > 0 else 0.0
+    return out
+
+
+def _minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(scores.shape[0], dtype=np.float64)
+    valid = mask & ~np.isnan(scores)
+    if not valid.any():
+        return out
+    lo, hi = float(np.nanmin(scores[valid])), float(np.nanmax(scores[valid]))
+    span = hi - lo
+    out[valid] = (scores[valid] - lo) / span if span > 0 else 1.0
+    return out
+
+
+_NORMALISE = {"zscore": _zscore, "minmax": _minmax}
+
+
+class HybridRetriever:
+    """Fit on document texts; search with a query text, optional position filter and top-k."""
+
+    def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto") -> None:
+        missing = [e for e in config.encoders if e not in encoders]
+        if missing:
+            raise ConfigError(f"pipeline {config.name!r} needs encoder(s) {missing}; loaded: {sorted(encoders)}")
+        self.config = config
+        self.encoders = dict(encoders)
+        self.backend = backend
+        self.analyzer = Analyzer(config.analyzer)
+
+    # ------------------------------------------------------------------ fitting
+    def _rows_for(self, encoder: str) -> np.ndarray:
+        """Documents an encoder embeds: the English-only encoder skips Korean documents."""
+        cfg = self.config
+        if encoder == cfg.dense_multi or cfg.dense_multi is None:
+            return np.arange(self.n_, dtype=np.int64)
+        return np.flatnonzero(~self.korean_).astype(np.int64)
+
+    def fit(self, texts: Sequence[str], *, progress: bool = False) -> HybridRetriever:
+        cfg = self.config
+        self.n_ = len(texts)
+        self.korean_ = np.array([hangul_share(t) >= cfg.korean_threshold for t in texts], dtype=bool)
+        nouns: set[str] = set()
+        self.bm25_: BM25 | None = None
+        if cfg.lexical:
+            tokens = self.analyzer.analyze_many(texts, progress=progress, nouns=nouns)
+            self.bm25_ = BM25(cfg.k1, cfg.b).fit(tokens)
+        self.dense_: dict[str, tuple[np.ndarray, VectorIndex]] = {}
+        for name in cfg.encoders:
+            rows = self._rows_for(name)
+            vectors = self.encoders[name].encode_documents([texts[i] for i in rows], progress=progress)
+            backend = choose_backend(self.backend, len(rows))
+            self.dense_[name] = (rows, create_index(backend, vectors.shape[1], len(rows)).fit(vectors))
+        self.translator_: TermTranslator | None = None
+        if cfg.lexical and cfg.translate and cfg.dense_multi and self.korean_.any():
+            self.translator_ = TermTranslator(cfg.translate_topk, cfg.translate_min_cos).fit(
+                korean_vocabulary(nouns), self.encoders[cfg.dense_multi]
+            )
+        return self
+
+    # ------------------------------------------------------------------ querying
+    def is_korean(self, text: str) -> bool:
+        return hangul_share(text) >= self.config.korean_threshold
+
+    def query_terms(self, text: str) -> dict[str, float]:
+        """Weighted BM25 query terms; English queries also get translated Korean terms."""
+        korean = self.is_korean(text)
+        terms: Counter[str] = Counter(self.analyzer.analyze(text))
+        weights = {t: float(c) for t, c in terms.items()}
+        if not korean and self.translator_ is not None and self.config.dense_multi:
+            translated = self.translator_.translate(content_words(text), self.encoders[self.config.dense_multi])
+            for options in translated.values():
+                for term, cos in options:
+                    weights[term] = weights.get(term, 0.0) + cos
+                    if self.config.translate_bigrams and self.config.analyzer.hangul_bigrams:
+                        grams = self.analyzer._bigrams(term)
+                        for g in grams:
+                            weights[g] = weights.get(g, 0.0) + cos / len(grams)
+        return weights
+
+    def _dense_scores(self, name: str, text: str, mask: np.ndarray) -> np.ndarray:
+        rows, index = self.dense_[name]
+        out = np.full(self.n_, np.nan, dtype=np.float32)
+        q = self.encoders[name].encode_queries([text])
+        matrix = index.matrix()
+        if matrix is not None:
+            out[rows] = matrix @ q[0]
+            return out
+        allowed = np.flatnonzero(mask[rows]).astype(np.int64)
+        scores, local = index.search(q, self.config.candidates, allowed=allowed)
+        keep = local[0] >= 0
+        out[rows[local[0][keep]]] = scores[0][keep]
+        return out
+
+    def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None) -> list[Scored]:
+        """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking."""
+        cfg = self.config
+        mask = np.ones(self.n_, dtype=bool)
+        if allowed is not None:
+            allowed = np.asarray(allowed)
+            if allowed.dtype == bool:
+                mask = allowed.copy()
+            else:
+                mask = np.zeros(self.n_, dtype=bool)
+                mask[allowed.astype(np.int64)] = True
+        if not mask.any() or k <= 0:
+            return []
+        normalise = _NORMALISE[cfg.normalisation]
+        korean_query = self.is_korean(text)
+
+        # per-document route: lexical weight and which encoder's dense score applies
+        if korean_query:
+            w_lex = np.full(self.n_, cfg.lexical_weight("ko"))
+        else:
+            w_lex = np.where(self.korean_, cfg.lexical_weight("en-ko"), cfg.lexical_weight("en-en"))
+        encoder_of = np.full(self.n_, "", dtype=object)
+        if cfg.encoders:
+            multi = cfg.dense_multi or cfg.dense_en
+            if korean_query or cfg.dense_en is None:
+                encoder_of[:] = multi
+            else:
+                encoder_of[:] = np.where(self.korean_, multi, cfg.dense_en)
+
+        lexical_raw = np.zeros(self.n_, dtype=np.float32)
+        lexical_z = np.zeros(self.n_)
+        if self.bm25_ is not None:
+            lexical_raw = self.bm25_.score_weighted(self.query_terms(text))
+            lexical_z = normalise(lexical_raw, mask)
+        dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
+        dense_z = np.zeros(self.n_)
+        for name in dict.fromkeys(encoder_of[mask]):
+            if not name:
+                continue
+            routed = mask & (encoder_of == name)
+            encoded = np.zeros(self.n_, dtype=bool)
+            encoded[self.dense_[name][0]] = True
+            # all the documents the encoder scored give its statistics, not only the routed ones: on a
+            # mixed-language corpus a route's group can be tiny
+            scores = self._dense_scores(name, text, mask & encoded)
+            dense_raw[routed] = scores[routed]
+            dense_z[routed] = normalise(scores, mask & encoded)[routed]
+        has_dense = encoder_of != ""
+        w_dense = np.where(has_dense, 1.0 - w_lex, 0.0)
+        w_lex_eff = np.where(has_dense, w_lex, 1.0 if self.bm25_ is not None else 0.0)
+        fused = w_lex_eff * lexical_z + w_dense * dense_z
+        fused[~mask] = -np.inf
+
+        positions = np.flatnonzero(mask)
+        take = min(k, positions.size)
+        order = positions[np.lexsort((positions, -fused[positions]))][:take]
+        route_names = {True: "ko", False: "en"}
+        results = []
+        for pos in order:
+            doc_route = "ko" if korean_query else ("en-ko" if self.korean_[pos] else "en-en")
+            results.append(
+                Scored(
+                    position=int(pos),
+                    score=float(fused[pos]),
+                    components={
+                        "route": doc_route,
+                        "query_language": route_names[korean_query],
+                        "lexical": float(lexical_raw[pos]),
+                        "lexical_norm": float(lexical_z[pos]),
+                        "lexical_weight": float(w_lex_eff[pos]),
+                        "dense": None if np.isnan(dense_raw[pos]) else float(dense_raw[pos]),
+                        "dense_norm": float(dense_z[pos]),
+                        "dense_weight": float(w_dense[pos]),
+                        "encoder": encoder_of[pos] or None,
+                    },
+                )
+            )
+        return results
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> dict[str, Any]:
+        entry: dict[str, Any] = {"pipeline": self.config.to_dict(), "count": self.n_}
+        np.save(directory / "korean.npy", self.korean_, allow_pickle=False)
+        if self.bm25_ is not None:
+            entry["bm25"] = self.bm25_.save(directory)
+        entry["dense"] = {}
+        for name, (rows, index) in self.dense_.items():
+            sub = directory / f"dense-{name}"
+            sub.mkdir()
+            np.save(sub / "rows.npy", rows, allow_pickle=False)
+            entry["dense"][name] = {**index.save(sub), "dir": sub.name, "rows": int(rows.size)}
+        if self.translator_ is not None:
+            entry["translate"] = self.translator_.save(directory)
+        return entry
+
+    @classmethod
+    def load(cls, directory: Path, entry: dict[str, Any], encoders: Mapping[str, Encoder]) -> HybridRetriever:
+        config = PipelineConfig.from_dict(entry["pipeline"])
+        model = cls(config, encoders)
+        model.n_ = int(entry["count"])
+        model.korean_ = np.load(directory / "korean.npy", allow_pickle=False)
+        model.bm25_ = BM25.load(directory, entry["bm25"]) if "bm25" in entry else None
+        model.dense_ = {}
+        for name, sub_entry in entry.get("dense", {}).items():
+            sub = directory / sub_entry["dir"]
+            rows = np.load(sub / "rows.npy", allow_pickle=False)
+            model.dense_[name] = (rows, index_class(sub_entry["backend"]).load(sub, sub_entry))
+        model.translator_ = TermTranslator.load(directory, entry["translate"]) if "translate" in entry else None
+        return model

@@ -1,0 +1,1 @@
+"""Text handling: language detection, tokenisation (Korean morphemes, English stems), facet splitting."""
