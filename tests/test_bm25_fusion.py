@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matcher.retrieval.bm25 import BM25
-from matcher.retrieval.fusion import normalise, rrf, weighted
+from matcher.retrieval.fusion import minmax, reciprocal_rank, zscore
 
 DOCS = [["robot", "slam", "robot"], ["battery", "management"], ["robot", "battery"], ["antibody"]]
 
@@ -44,17 +44,23 @@ def test_bm25_save_load(tmp_path):
     assert not list(tmp_path.glob("*.pkl"))
 
 
-def test_rrf_toy():
-    fused = rrf({"a": {1: 3.0, 2: 2.0}, "b": {2: 9.0, 3: 1.0}}, {"a": 1.0, "b": 1.0}, k=60)
-    assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
-    assert max(fused, key=fused.get) == 2
+def test_reciprocal_rank_toy():
+    lexical = np.array([3.0, 2.0, 0.0, np.nan])
+    dense = np.array([np.nan, 9.0, 1.0, 0.5])
+    mask = np.ones(4, dtype=bool)
+    fused = 0.5 * reciprocal_rank(lexical, mask) + 0.5 * reciprocal_rank(dense, mask)
+    assert fused[1] == pytest.approx(0.5 / 62 + 0.5 / 61)
+    assert int(np.argmax(fused)) == 1
+    assert reciprocal_rank(lexical, mask)[2] == 0.0  # a zero BM25 score is no match, not a rank
 
 
-def test_weighted_minmax_and_zscore():
-    channels = {"a": {1: 10.0, 2: 5.0, 3: 0.0}, "b": {3: 0.9, 4: 0.1}}
-    fused = weighted(channels, {"a": 0.5, "b": 0.5}, "minmax")
-    assert fused[1] == pytest.approx(0.5) and fused[3] == pytest.approx(0.5) and fused[4] == pytest.approx(0.0)
-    z = weighted(channels, {"a": 1.0, "b": 0.0}, "zscore")
-    assert set(z) == {1, 2, 3} and z[1] > z[2] > z[3]
-    normed, floor = normalise({1: 2.0, 2: 2.0}, "minmax")
-    assert normed == {1: 1.0, 2: 1.0} and floor == 0.0
+def test_zscore_and_minmax():
+    scores = np.array([10.0, 5.0, 0.0, np.nan, 7.0])
+    mask = np.array([True, True, True, True, False])
+    z = zscore(scores, mask)
+    assert z[0] > z[1] > z[2] and z[3] == pytest.approx(z[2]) and z[4] == 0.0
+    assert z[:3].mean() == pytest.approx(0.0)
+    m = minmax(scores, mask)
+    assert m[0] == 1.0 and m[2] == 0.0 and m[1] == pytest.approx(0.5) and m[3] == 0.0
+    flat = np.array([2.0, 2.0])
+    assert (zscore(flat, np.ones(2, bool)) == 0).all() and (minmax(flat, np.ones(2, bool)) == 1).all()

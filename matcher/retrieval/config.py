@@ -35,7 +35,7 @@ class PipelineConfig:
     translate_topk: int = 5
     translate_min_cos: float = 0.3
     translate_bigrams: bool = True
-    weights: dict[str, float] = field(default_factory=lambda: {"ko": 0.8, "en-ko": 0.4, "en-en": 0.5})
+    weights: dict[str, float] = field(default_factory=lambda: {"ko": 0.8, "en-ko": 0.4, "en-en": 0.4})
     normalisation: str = "zscore"
     korean_threshold: float = 0.3         # Hangul share at which a text counts as Korean
     candidates: int = 200                 # per-channel candidates on approximate indexes

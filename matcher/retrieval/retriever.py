@@ -23,6 +23,7 @@ from matcher.index.base import VectorIndex
 from matcher.index.factory import choose_backend, create_index, index_class
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.config import PipelineConfig
+from matcher.retrieval.fusion import NORMALISERS
 from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
 from matcher.text.lang import hangul_share
 from matcher.text.tokenize import Analyzer
@@ -35,34 +36,6 @@ class Scored:
     position: int
     score: float
     components: dict[str, Any]
-
-
-def _zscore(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """z-scores of ``scores`` over ``mask`` (NaN = unscored → the channel's floor); 0 outside the mask."""
-    out = np.zeros(scores.shape[0], dtype=np.float64)
-    valid = mask & ~np.isnan(scores)
-    if not valid.any():
-        return out
-    values = scores[valid].astype(np.float64)
-    mean, std = values.mean(), values.std()
-    z = (scores.astype(np.float64) - mean) / std if std > 0 else np.zeros_like(out)
-    out[valid] = z[valid]
-    out[mask & np.isnan(scores)] = float(z[valid].min()) if std > 0 else 0.0
-    return out
-
-
-def _minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(scores.shape[0], dtype=np.float64)
-    valid = mask & ~np.isnan(scores)
-    if not valid.any():
-        return out
-    lo, hi = float(np.nanmin(scores[valid])), float(np.nanmax(scores[valid]))
-    span = hi - lo
-    out[valid] = (scores[valid] - lo) / span if span > 0 else 1.0
-    return out
-
-
-_NORMALISE = {"zscore": _zscore, "minmax": _minmax}
 
 
 class HybridRetriever:
@@ -154,7 +127,7 @@ class HybridRetriever:
                 mask[allowed.astype(np.int64)] = True
         if not mask.any() or k <= 0:
             return []
-        normalise = _NORMALISE[cfg.normalisation]
+        normalise = NORMALISERS[cfg.normalisation]
         korean_query = self.is_korean(text)
 
         # per-document route: lexical weight and which encoder's dense score applies
