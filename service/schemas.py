@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -22,6 +24,9 @@ class SearchHit(BaseModel):
     ipc: list[str]
     application_date: str | None = None
     legal_status: str | None = None
+    components: dict[str, Any] = Field(
+        default_factory=dict, description="how the score was made: route, lexical and dense parts, weights, encoder"
+    )
 
 
 class Health(BaseModel):
