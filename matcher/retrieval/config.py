@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from matcher.errors import ConfigError
 from matcher.retrieval.fusion import NORMALISATIONS
 from matcher.text.tokenize import AnalyzerConfig
+from matcher.tomlfile import read_toml
 
 ROUTES = ("ko", "en-ko", "en-en")
 
@@ -103,12 +103,7 @@ def pipelines_file() -> Path:
 def load_pipelines(path: Path | None = None) -> tuple[str, dict[str, PipelineConfig]]:
     """(default name, {name: config}) from ``models/pipelines.toml``."""
     path = path or pipelines_file()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: pipeline registry not found (set MATCHER_MODELS_DIR)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "pipeline registry", missing_hint=" (set MATCHER_MODELS_DIR)")
     pipelines = {}
     for name, raw in data.get("pipelines", {}).items():
         try:
