@@ -132,6 +132,42 @@ def _eval_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    from matcher.matching.demand import DemandMatcher, load_demand
+    from matcher.search import check_query, open_index
+
+    demand = load_demand(args.demand)
+    check_query(demand.query_text, args.top_k)
+    version = open_index(args.index, _settings(args).encoder)
+    reqs, matches = DemandMatcher(version).match(demand, args.top_k)
+    rows = [m.to_dict() for m in matches]
+    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(reqs))]
+    for n, m in enumerate(rows, 1):
+        lines.append(f"{n:>3}. {m['score']:.3f}  {m['id']}  {m['title']}  [{', '.join(m['institutions'])}]  "
+                     f"covers {m['covers']}")
+        lines.append(f"       {m['evidence']['best_sentence'][:160]}")
+    _emit(rows, args.json, "\n".join(lines))
+    return 0
+
+
+def cmd_bundles(args: argparse.Namespace) -> int:
+    from matcher.matching.demand import DemandMatcher, load_demand
+    from matcher.search import check_query, open_index
+
+    demand = load_demand(args.demand)
+    check_query(demand.query_text, 10)
+    version = open_index(args.index, _settings(args).encoder)
+    result = DemandMatcher(version).bundles(demand, top_n=args.top_n)
+    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"]))]
+    if result["single_institution"]:
+        lines.append(f"a single institution covers every requirement: {result['single_institution']}")
+    for n, b in enumerate(result["bundles"], 1):
+        lines.append(f"{n}. {b['score']:.3f}  {' + '.join(b['members'])}  [{', '.join(b['institutions'])}]  "
+                     f"gaps {b['gaps']}")
+    _emit(result["bundles"], args.json, "\n".join(lines))
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from matcher.index import IndexStore
 
@@ -212,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, help="embedding cache (default ~/.cache/matcher/embeddings.sqlite or MATCHER_CACHE)")
     common(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("match", help="match a demand (JSON file or text) to technologies, with evidence")
+    p.add_argument("--index", required=True)
+    p.add_argument("--demand", required=True, help='a JSON file {"text", "requirements", "filters"} or plain text')
+    p.add_argument("--top-k", type=int, default=10)
+    common(p, encoder=True)
+    p.set_defaults(func=cmd_match)
+
+    p = sub.add_parser("bundles", help="convergence bundles of technologies from several institutions")
+    p.add_argument("--index", required=True)
+    p.add_argument("--demand", required=True, help='a JSON file {"text", "requirements", "filters"} or plain text')
+    p.add_argument("--top-n", type=int, default=5)
+    common(p, encoder=True)
+    p.set_defaults(func=cmd_bundles)
 
     p = sub.add_parser("info", help="print the current index version's manifest")
     p.add_argument("--index", required=True)
