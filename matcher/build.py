@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
-from matcher.errors import InputFileError
+from matcher.errors import InputFileError, NotFoundError
 from matcher.index.factory import choose_backend
 from matcher.index.store import RECORDS, IndexStore, write_jsonl
+from matcher.matching.groups import PatentGrouper, load_groups, save_groups, stability
 from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
@@ -67,6 +68,29 @@ class BuildResult:
         }
 
 
+def _group(retriever: HybridRetriever, technologies: list[Technology], store: IndexStore) -> tuple[Any, dict[str, Any]]:
+    """Convergence patent groups over the document vectors, ids carried over from the current version."""
+    vectors = retriever.document_vectors()
+    tokens = getattr(retriever, "tokens_", None)
+    if vectors is None or tokens is None or len(technologies) < 4:
+        return None, {"count": 0, "reason": "needs a multilingual dense channel, the lexical channel, ≥ 4 records"}
+    previous = None
+    try:
+        current = store.current_path()
+        if (current / "groups.json").is_file():
+            previous = load_groups(current / "groups.json")
+    except NotFoundError:
+        previous = None
+    grouper = PatentGrouper().fit(vectors, tokens, [t.institutions or t.applicants[:1] for t in technologies],
+                                  [t.id for t in technologies], previous=previous)
+    del retriever.tokens_
+    info: dict[str, Any] = {"count": len(grouper.groups_),
+                            "convergence": sum(g.convergence for g in grouper.groups_)}
+    if previous:
+        info["stability_vs_previous"] = round(stability(previous, grouper.groups_), 4)
+    return grouper.groups_, info
+
+
 def load_encoders(names: tuple[str, ...], cache: EmbeddingCache | None = None,
                   given: Mapping[str, Encoder] | None = None) -> dict[str, Encoder]:
     """Encoders by registry name (or model path), wrapped in the embedding cache when one is given."""
@@ -111,10 +135,12 @@ def build_index(
     try:
         loaded = load_encoders(pipeline.encoders, cache, encoders)
         retriever = HybridRetriever(pipeline, loaded, backend=backend).fit(
-            [t.text for t in technologies], progress=progress
+            [t.text for t in technologies], progress=progress, keep_tokens=True
         )
     finally:
         cache.close()
+    store = IndexStore(index_dir)
+    groups, group_info = _group(retriever, technologies, store)
 
     def write(staging: Path) -> dict[str, Any]:
         write_jsonl(staging / RECORDS, [t.to_dict() for t in technologies])
@@ -124,6 +150,8 @@ def build_index(
             ("demands.jsonl", corpus.demands),
         ):
             write_jsonl(staging / name, [r.to_dict() for r in rows])
+        if groups is not None:
+            save_groups(staging / "groups.json", groups)
         return {"retriever": retriever.save(staging)}
 
     manifest = {
@@ -143,8 +171,8 @@ def build_index(
         "corpus_hash": corpus_hash(technologies),
         "corpus_dir": source or ("" if isinstance(corpus_dir, Corpus) else str(Path(corpus_dir).resolve())),
         "libraries": library_versions(),
+        "groups": group_info,
     }
-    store = IndexStore(index_dir)
     path = store.publish(write, manifest, keep=keep_versions)
     embedded = sum(getattr(e, "embedded", 0) for e in loaded.values())
     reused = sum(getattr(e, "reused", 0) for e in loaded.values())

@@ -168,6 +168,23 @@ def cmd_bundles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_groups(args: argparse.Namespace) -> int:
+    from matcher.index import IndexStore
+    from matcher.matching.groups import load_groups
+
+    store = IndexStore(args.index)
+    path = store.current_path() / "groups.json"
+    if not path.is_file():
+        raise ConfigError(f"{store.current_path()}: this index version has no groups "
+                          f"({store.read_manifest().get('groups', {}).get('reason', 'rebuild it')})")
+    groups = load_groups(path)
+    rows = [{k: v for k, v in g.to_dict().items() if k != "centroid"} for g in groups]
+    text = "\n".join(f"{r['id']}  {'*' if r['convergence'] else ' '} {r['size']:>4}  {r['label']}  "
+                     f"[{', '.join(r['institutions'][:4])}{' …' if len(r['institutions']) > 4 else ''}]" for r in rows)
+    _emit(rows, args.json, text)
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from matcher.index import IndexStore
 
@@ -262,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-n", type=int, default=5)
     common(p, encoder=True)
     p.set_defaults(func=cmd_bundles)
+
+    p = sub.add_parser("groups", help="convergence patent groups (특허군) of the current index version")
+    p.add_argument("--index", required=True)
+    common(p)
+    p.set_defaults(func=cmd_groups)
 
     p = sub.add_parser("info", help="print the current index version's manifest")
     p.add_argument("--index", required=True)

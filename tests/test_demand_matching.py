@@ -91,3 +91,20 @@ def test_cli_contract(index_dir, tmp_path):
     assert out.returncode == 0, out.stderr
     bundles = json.loads(out.stdout)
     assert bundles and all({"members", "institutions", "score", "coverage", "gaps"} <= set(b) for b in bundles)
+
+
+def test_groups_built_with_the_index(index_dir, demo_corpus, minilm, use_m3):
+    base = [sys.executable, "-m", "matcher.cli"]
+    out = subprocess.run([*base, "groups", "--index", str(index_dir), "--json"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    groups = json.loads(out.stdout)
+    assert groups and all({"id", "label", "members", "institutions"} <= set(g) for g in groups)
+    assert sum(len(g["members"]) for g in groups) == IndexStore(index_dir).read_manifest()["count"]
+    before = {g["id"]: set(g["members"]) for g in groups}
+    build_index(demo_corpus, index_dir, encoders={"minilm": minilm, "use-m3": use_m3})  # unchanged corpus
+    manifest = IndexStore(index_dir).read_manifest()
+    assert manifest["groups"]["stability_vs_previous"] == 1.0
+    after = json.loads(subprocess.run([*base, "groups", "--index", str(index_dir), "--json"], capture_output=True,
+                                      text=True, timeout=300).stdout)
+    assert {g["id"]: set(g["members"]) for g in after} == before

@@ -26,7 +26,7 @@ VOCAB = [
     ["solar", "perovskite", "photovoltaic", "inverter", "module"],
     ["유전체", "염기서열", "변이", "시퀀싱", "진단"],
 ]
-COMMON = ["method", "system", "장치", "방법"]
+COMMON = ["data", "unit", "모듈", "제어"]  # generic, not boilerplate-filtered
 INSTS = ["KAIST", "KIST", "POSTECH", "SNU", "ETRI", "UNIST"]
 PER = 30
 

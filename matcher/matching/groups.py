@@ -17,8 +17,8 @@ Labels: class-based TF-IDF over the analysed tokens of each group's documents::
     c-tf-idf(t, g) = tf(t, g) * log(1 + A / f(t))
 
 with ``tf(t, g)`` the count of term ``t`` in group ``g``, ``f(t)`` its count over all groups and ``A`` the
-mean number of (kept) tokens per group. Tokens shorter than 2 characters, made only of digits, or starting
-with ``'#'`` (character bigrams) are skipped. The ``n_terms`` best terms (ties by the term itself) are the
+mean number of (kept) tokens per group. Tokens shorter than 2 characters, made only of digits, starting
+with ``'#'`` (character bigrams), or patent boilerplate (``BOILERPLATE``: 발명, 상기, 단계, method …) are skipped. The ``n_terms`` best terms (ties by the term itself) are the
 group's ``terms``; ``label`` joins them with ``' · '``.
 
 Ids: without ``previous``, groups are numbered ``G001``, ``G002``, ... by size (descending), then by their
@@ -148,8 +148,16 @@ def default_n_groups(n: int) -> int:
     return max(1, min(n, max(2, min(200, round(math.sqrt(n / 2))))))
 
 
+#: patent boilerplate that says nothing about a group's subject (Korean claim language, English stems)
+BOILERPLATE = frozenset({
+    "발명", "관하다", "상기", "단계", "포함", "장치", "방법", "시스템", "제공", "이용", "하다", "되다", "있다",
+    "구성", "특징", "본원", "일실시예", "실시예", "수단", "따르다", "위하다", "가지다", "대하다", "통하다",
+    "invent", "method", "system", "devic", "apparatus", "compris", "includ", "provid", "present", "use",
+})
+
+
 def _keep_token(token: str) -> bool:
-    return len(token) >= 2 and not token.startswith("#") and not token.isdigit()
+    return len(token) >= 2 and not token.startswith("#") and not token.isdigit() and token not in BOILERPLATE
 
 
 def _format_id(number: int) -> str:

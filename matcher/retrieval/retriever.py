@@ -58,7 +58,8 @@ class HybridRetriever:
             return np.arange(self.n_, dtype=np.int64)
         return np.flatnonzero(~self.korean_).astype(np.int64)
 
-    def fit(self, texts: Sequence[str], *, progress: bool = False) -> HybridRetriever:
+    def fit(self, texts: Sequence[str], *, progress: bool = False, keep_tokens: bool = False) -> HybridRetriever:
+        """Index ``texts``; with ``keep_tokens`` the analysed tokens stay in ``tokens_`` (for grouping)."""
         cfg = self.config
         self.n_ = len(texts)
         self.korean_ = np.array([hangul_share(t) >= cfg.korean_threshold for t in texts], dtype=bool)
@@ -67,6 +68,8 @@ class HybridRetriever:
         if cfg.lexical:
             tokens = self.analyzer.analyze_many(texts, progress=progress, nouns=nouns)
             self.bm25_ = BM25(cfg.k1, cfg.b).fit(tokens)
+            if keep_tokens:
+                self.tokens_ = tokens
         self.dense_: dict[str, tuple[np.ndarray, VectorIndex]] = {}
         for name in cfg.encoders:
             rows = self._rows_for(name)
@@ -79,6 +82,17 @@ class HybridRetriever:
                 korean_vocabulary(nouns), self.encoders[cfg.dense_multi]
             )
         return self
+
+    def document_vectors(self) -> np.ndarray | None:
+        """Every document's vector from the multilingual encoder (row = position), if it keeps them flat."""
+        name = self.config.dense_multi or self.config.dense_en
+        if not name or name not in self.dense_:
+            return None
+        rows, index = self.dense_[name]
+        matrix = index.matrix()
+        if matrix is None or rows.size != self.n_:
+            return None
+        return matrix[np.argsort(rows)]
 
     # ------------------------------------------------------------------ querying
     def is_korean(self, text: str) -> bool:
