@@ -95,9 +95,29 @@ def filter_predicate(filters: dict[str, Any]) -> Callable[[Technology], bool] | 
     return keep
 
 
+#: how fast coverage falls with a candidate's score gap to the best candidate of the same facet
+COVER_GAP_SCALE = 0.5
+
+
 def coverage_of(score: float) -> float:
     """Fused score → coverage in [0, 1] (logistic around :data:`COVER_MIDPOINT`)."""
     return 1.0 / (1.0 + math.exp(-COVER_SLOPE * (score - COVER_MIDPOINT)))
+
+
+def coverage_table(table: np.ndarray) -> np.ndarray:
+    """(candidates × facets) fused scores → coverage in [0, 1].
+
+    A facet's best candidate gets the absolute coverage of its score (:func:`coverage_of`); the others
+    get that times ``exp(-gap / COVER_GAP_SCALE)``, ``gap`` being their score distance to the best. Without
+    the relative part many candidates saturate near 1 and a bundle cannot tell the facet's real answer
+    from a near-miss (measured with ``bench/bundle_recovery.py``).
+    """
+    if table.size == 0:
+        return np.zeros(table.shape)
+    scores = np.where(np.isneginf(table), -10.0, table)
+    best = scores.max(axis=0, keepdims=True)
+    absolute = 1.0 / (1.0 + np.exp(-COVER_SLOPE * (best - COVER_MIDPOINT)))
+    return absolute * np.exp(-(best - scores) / COVER_GAP_SCALE)
 
 
 @dataclass
@@ -168,7 +188,7 @@ class DemandMatcher:
     def match(self, demand: DemandProfile, top_k: int = 10) -> tuple[list[str], list[Match]]:
         reqs, whole, components, table = self._score_table(demand)
         candidates = list(whole)
-        cover = np.vectorize(coverage_of)(np.where(np.isneginf(table), -10.0, table)) if table.size else table
+        cover = coverage_table(table)
         # ranked by the whole-demand score; candidates found only through one facet follow
         ranked = sorted(range(len(candidates)),
                         key=lambda i: (-whole[candidates[i]] if np.isfinite(whole[candidates[i]]) else np.inf,
@@ -199,7 +219,7 @@ class DemandMatcher:
     def bundles(self, demand: DemandProfile, top_n: int = 5, candidates: int = 20) -> dict[str, Any]:
         reqs, whole, _components, table = self._score_table(demand)
         positions = list(whole)
-        cover = np.vectorize(coverage_of)(np.where(np.isneginf(table), -10.0, table)) if table.size else table
+        cover = coverage_table(table)
         # keep the strongest candidates per requirement and overall (bounded search)
         keep: set[int] = set()
         per_req = max(2, candidates // max(1, len(reqs)))
