@@ -173,7 +173,7 @@ def main() -> None:
             tops = [top_ids(r, 1)[:1] for r in reqs]
             tops = [x[0] for x in tops if x]
             if form == "A":
-                base_req += all(top == m.id for top, m in zip(tops, members)) and len(tops) == len(members)
+                base_req += all(top == m.id for top, m in zip(tops, members, strict=False)) and len(tops) == len(members)
             else:
                 base_req += len(reqs) == len(members) and set(tops) == targets
             if len(reqs) != len(members):
