@@ -132,14 +132,19 @@ def _eval_pairs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_match(args: argparse.Namespace) -> int:
+def _demand_and_matcher(args: argparse.Namespace, top_k: int) -> tuple[Any, Any]:
+    """The demand (checked before any model loads) and a matcher over the current index version."""
     from matcher.matching.demand import DemandMatcher, load_demand
     from matcher.search import check_query, open_index
 
     demand = load_demand(args.demand)
-    check_query(demand.query_text, args.top_k)
-    version = open_index(args.index, _settings(args).encoder)
-    reqs, matches = DemandMatcher(version).match(demand, args.top_k)
+    check_query(demand.query_text, top_k)
+    return demand, DemandMatcher(open_index(args.index, _settings(args).encoder))
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    demand, matcher = _demand_and_matcher(args, args.top_k)
+    reqs, matches = matcher.match(demand, args.top_k)
     rows = [m.to_dict() for m in matches]
     lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(reqs))]
     for n, m in enumerate(rows, 1):
@@ -151,13 +156,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_bundles(args: argparse.Namespace) -> int:
-    from matcher.matching.demand import DemandMatcher, load_demand
-    from matcher.search import check_query, open_index
-
-    demand = load_demand(args.demand)
-    check_query(demand.query_text, 10)
-    version = open_index(args.index, _settings(args).encoder)
-    result = DemandMatcher(version).bundles(demand, top_n=args.top_n)
+    demand, matcher = _demand_and_matcher(args, 10)
+    result = matcher.bundles(demand, top_n=args.top_n)
     lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"]))]
     if result["single_institution"]:
         lines.append(f"a single institution covers every requirement: {result['single_institution']}")

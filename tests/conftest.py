@@ -46,3 +46,13 @@ def demo_corpus(tmp_path_factory):
     result = ingest_paths([DEMO], spec=DEMO / "sources.toml")
     write_corpus(out, result)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_index(demo_corpus, minilm, use_m3, tmp_path_factory):
+    """The demo corpus indexed once with the default pipeline (tests may rebuild it unchanged)."""
+    from matcher.build import build_index
+
+    path = tmp_path_factory.mktemp("demo-index") / "index"
+    build_index(demo_corpus, path, encoders={"minilm": minilm, "use-m3": use_m3})
+    return path

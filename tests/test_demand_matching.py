@@ -19,10 +19,8 @@ DEMAND = json.loads((DEMO / "demands.jsonl").read_text(encoding="utf-8").splitli
 
 
 @pytest.fixture(scope="module")
-def index_dir(demo_corpus, minilm, use_m3, tmp_path_factory):
-    path = tmp_path_factory.mktemp("match") / "index"
-    build_index(demo_corpus, path, encoders={"minilm": minilm, "use-m3": use_m3})
-    return path
+def index_dir(demo_index):
+    return demo_index
 
 
 @pytest.fixture(scope="module")

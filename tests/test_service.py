@@ -11,16 +11,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from matcher.build import build_index
 from service.app import create_app
 from service.settings import ServiceSettings
 
 
 @pytest.fixture(scope="module")
-def index_dir(demo_corpus, minilm, use_m3, tmp_path_factory):
-    path = tmp_path_factory.mktemp("svc") / "index"
-    build_index(demo_corpus, path, encoders={"minilm": minilm, "use-m3": use_m3})
-    return path
+def index_dir(demo_index):
+    return demo_index
 
 
 @pytest.fixture(scope="module")
