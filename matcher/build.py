@@ -81,7 +81,7 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
             previous = load_groups(current / "groups.json")
     except NotFoundError:
         previous = None
-    grouper = PatentGrouper().fit(vectors, tokens, [t.institutions or t.applicants[:1] for t in technologies],
+    grouper = PatentGrouper().fit(vectors, tokens, [t.institutions for t in technologies],
                                   [t.id for t in technologies], previous=previous)
     del retriever.tokens_
     info: dict[str, Any] = {"count": len(grouper.groups_),

@@ -108,3 +108,28 @@ def test_groups_built_with_the_index(index_dir, demo_corpus, minilm, use_m3):
     assert {g["id"] for g in after} == set(before)  # same ids; members may shift at the margins
     for g in after:
         assert len(set(g["members"]) & before[g["id"]]) > len(before[g["id"]]) / 2
+
+
+def test_title_overlap():
+    from matcher.matching.demand import title_overlap
+
+    assert title_overlap({"리튬", "황", "이차", "전지"}, {"리튬", "황", "이차", "전지"}) == 1.0
+    long_title = {"양극", "활물질", "제조", "방법", "포함", "리튬", "이차", "전지"}
+    assert title_overlap({"리튬", "황", "이차", "전지"}, long_title) < 0.6
+    assert title_overlap(set(), long_title) == 0.0
+
+
+def test_requirements_naming_titles_recover_those_technologies(matcher):
+    techs = matcher.version.technologies
+    first = techs[0]
+    other = next(t for t in techs if not set(t.institutions) & set(first.institutions) and not t.confidential)
+    out = matcher.bundles(DemandProfile(requirements=(first.title, other.title)), top_n=3)
+    assert set(out["bundles"][0]["members"]) == {first.id, other.id}
+    # the free form: one Korean sentence joining the two names
+    def batchim(word: str) -> bool:
+        return (ord(word[-1]) - 0xAC00) % 28 != 0
+
+    text = f"{first.title}{'과' if batchim(first.title) else '와'} {other.title}{'을' if batchim(other.title) else '를'} 결합한 기술이 필요합니다"
+    out = matcher.bundles(DemandProfile(text=text), top_n=3)
+    assert len(out["requirements"]) == 2
+    assert {first.id, other.id} <= set(out["bundles"][0]["members"])

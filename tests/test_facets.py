@@ -75,8 +75,22 @@ def test_mixed_korean_english():
         "We also need on-site support for integration."
     )
     facets = split_requirements(text)
-    assert len(facets) == 3
-    assert "AI 기반 품질 예측 모델" in facets[1] and facets[2].startswith("We also need")
+    assert facets[:3] == ["스마트 공장 구축을 위해 PLC 데이터 수집 시스템과", "MES 연동 솔루션", "AI 기반 품질 예측 모델이 필요합니다."]
+    assert facets[3].startswith("We also need")
+
+
+def test_conjunctive_particle_joins_two_named_technologies():
+    facets = split_requirements("리튬-황 이차 전지와 유연한 센서 패치를 결합한 기술이 필요합니다")
+    assert facets == ["리튬-황 이차 전지와", "유연한 센서 패치를 결합한 기술이 필요합니다"]
+    # a word that merely ends in 과/와 is not a particle, and short joined nouns stay together
+    assert split_requirements("결과와 효과 분석이 필요하다") == ["결과와 효과 분석이 필요하다"]
+
+
+def test_patent_title_with_anaphoric_clauses_stays_whole():
+    title = "양극 활물질, 이의 제조방법 및 이를 포함하는 리튬 이차 전지"
+    assert split_requirements(title) == [title]
+    facets = split_requirements(f"{title}, 수소 연료전지 분리판 코팅 및 센서 패치 제조 공정을 결합한 기술")
+    assert facets[0] == title and len(facets) == 3
 
 
 @pytest.mark.parametrize(

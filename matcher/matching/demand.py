@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_st
 COVER_MIDPOINT = 2.0
 COVER_SLOPE = 1.5
 POOL = 50
+#: weight of the title-overlap bonus added to a facet's fused score (see :func:`title_overlap`)
+TITLE_WEIGHT = float(os.environ.get("MATCHER_TITLE_WEIGHT", "2.0"))
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
 
@@ -181,6 +184,11 @@ class DemandMatcher:
                 if np.isneginf(table[:, j]).any():
                     for s in retriever.search(r, len(candidates), allowed=mask if allowed is None else mask & allowed):
                         table[index[s.position], j] = max(table[index[s.position], j], s.score)
+        if TITLE_WEIGHT and candidates:
+            req_terms = [_title_terms(self.version.retriever.analyzer, r) for r in reqs]
+            for i, p in enumerate(candidates):
+                overlap = self._title_overlaps(p, req_terms)
+                table[i] += TITLE_WEIGHT * overlap
         scores = {s.position: s.score for s in whole}
         components = {s.position: s.components for s in whole}
         return reqs, {p: scores.get(p, -np.inf) for p in candidates}, components, table
@@ -247,6 +255,16 @@ class DemandMatcher:
             })
         return {"requirements": reqs, "bundles": bundles, "single_institution": single}
 
+    def _title_overlaps(self, position: int, req_terms: list[set[str]]) -> np.ndarray:
+        """Dice overlap of each requirement's key terms with the technology's title (Korean or English)."""
+        cache = self.__dict__.setdefault("_title_cache", {})
+        if position not in cache:
+            tech = self.version.technologies[position]
+            analyzer = self.version.retriever.analyzer
+            cache[position] = [_title_terms(analyzer, x) for x in (tech.title, tech.title_en) if x.strip()]
+        titles = cache[position]
+        return np.array([max((title_overlap(r, t) for t in titles), default=0.0) for r in req_terms])
+
     def _similarity(self, positions: list[int]) -> np.ndarray | None:
         retriever = self.version.retriever
         name = retriever.config.dense_multi or retriever.config.dense_en
@@ -261,6 +279,21 @@ class DemandMatcher:
             return None
         vectors = matrix[[where[p] for p in positions]]
         return vectors @ vectors.T
+
+
+def _title_terms(analyzer: Any, text: str) -> set[str]:
+    return {t for t in analyzer.analyze(text) if not t.startswith("#")}
+
+
+def title_overlap(req: set[str], title: set[str]) -> float:
+    """Dice coefficient of two key-term sets: 1.0 when a requirement names the technology's title exactly.
+
+    Requirements are often the name of a technology; a facet's fused score alone ranks a long title that
+    contains the short name's words above the record that bears exactly that name.
+    """
+    if not req or not title:
+        return 0.0
+    return 2.0 * len(req & title) / (len(req) + len(title))
 
 
 def _surface_terms(analyzer: Any, text: str) -> set[str]:

@@ -7,8 +7,10 @@ Steps, all rule-based and deterministic:
 2. sentences: after ``. ? !`` followed by a space or by Hangul (``…합니다.또한``), and after ``니다`` followed by
    a space; common English abbreviations (``e.g.``) are not sentence ends;
 3. clauses inside a sentence at coordination markers — Korean ``,`` ``및`` ``그리고`` ``또한`` ``와/과 함께``
-   and connective verb endings (``하고`` ``되고`` ``있고`` ``없고`` ``시키고`` ``-며``), English ``;`` ``,``
-   ``and`` ``as well as`` ``also``;
+   and connective verb endings (``하고`` ``되고`` ``있고`` ``없고`` ``시키고`` ``-며``), conjunctive particles
+   found by the morphological analyser (``A와 B``, ``A과 B``), English ``;`` ``,`` ``and`` ``as well as``
+   ``also``; a clause opening with an anaphoric reference (``이의 제조방법``, ``이를 포함하는``, ``상기``)
+   stays with the previous one, as in patent titles;
 4. a piece is long enough when ``hangul/6 + latin_words/3 >= 1`` (≈ 6 Hangul syllables or 3 English
    words; half that for an explicit list item); shorter clause pieces merge into their shorter neighbour within the sentence, then shorter
    sentences/items into the previous one (the next one for the first);
@@ -39,6 +41,10 @@ _CLAUSE = re.compile(
     r"\s*;\s*|,\s*and\s+|,(?!\d)(?!\s*(?:e\.g|i\.e|such as|including|예를 들어|예컨대)\b)\s*|\s+(?:and|as well as|also)\s+|\s+(?:및|그리고)\s+|(?:^|\s+)또한\s+"
     r"|(?:(?<=[와과] 함께)|(?<=하고)|(?<=되고)|(?<=있고)|(?<=없고)|(?<=시키고)|(?<=[가-힣]며))\s+"
 )
+#: a clause opening with an anaphoric reference continues the previous one: the patent-title pattern
+#: "양극 활물질, 이의 제조방법 및 이를 포함하는 리튬 이차 전지" names ONE technology
+_ANAPHOR = re.compile(r"^(?:이의|이를|이에|이로|이와|그의|그를|그 |상기|해당)")
+_JOINING = frozenset({"와", "과", "하고", "랑", "이랑"})
 _LEADING = re.compile(r"^(?:또한|그리고|및|and|also|as well as)\s+", re.IGNORECASE)
 _HANGUL = re.compile(r"[가-힣]")
 _LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
@@ -111,14 +117,44 @@ def _merge_short(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int
     return spans
 
 
+def _joining_particles(sentence: str) -> list[tuple[int, int]]:
+    """Cuts after Korean conjunctive particles (``A와 B``, ``A과 B``: Kiwi tag JC) followed by a space.
+
+    The particle stays with the left piece; ``결과와`` is not cut inside ``결과`` because the analyser, not a
+    regex, decides what is a particle.
+    """
+    if not _HANGUL.search(sentence):
+        return []
+    from matcher.text.tokenize import kiwi
+
+    cuts = []
+    for tok in kiwi().tokenize(sentence):
+        end = tok.start + tok.len
+        if tok.tag == "JC" and tok.form in _JOINING and end < len(sentence) and sentence[end].isspace():
+            stop = end
+            while stop < len(sentence) and sentence[stop].isspace():
+                stop += 1
+            cuts.append((end, stop))
+    return cuts
+
+
 def _clauses(sentence: str) -> list[str]:
+    cuts = sorted([(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)] + _joining_particles(sentence))
     spans, start = [], 0
-    for m in _CLAUSE.finditer(sentence):
-        if sentence[start : m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
+    for a, b in cuts:
+        if a < start:  # overlapping cut
+            continue
+        if sentence[start:a].strip():
+            if spans and _ANAPHOR.match(_clean(sentence[start:a])):
+                spans[-1] = (spans[-1][0], a)  # "…, 이의 제조방법" continues the previous piece
+            else:
+                spans.append((start, a))
+        start = b
     if sentence[start:].strip():
-        spans.append((start, len(sentence)))
+        if spans and _ANAPHOR.match(_clean(sentence[start:])):
+            spans[-1] = (spans[-1][0], len(sentence))
+        else:
+            spans.append((start, len(sentence)))
     pieces = [sentence[a:b].strip() for a, b in _merge_short(spans, sentence)]
     return [p for p in pieces if _clean(p) and not _is_boilerplate(_clean(p))]
 
