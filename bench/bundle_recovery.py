@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=150, help="demands per form (default 150)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--title-weight", type=float, default=None,
+                        help="DemandMatcher title_weight (default: the library's TITLE_WEIGHT)")
     parser.add_argument("--examples", type=int, default=0, help="print this many missed demands per form to stderr")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -128,7 +130,8 @@ def main() -> None:
     encoders = load_encoders(pipeline.encoders)
     version = IndexStore(SCRATCH / "index").load(encoders)
     setup_s = time.perf_counter() - t0
-    matcher = DemandMatcher(version)
+    matcher = DemandMatcher(version) if args.title_weight is None else DemandMatcher(
+        version, title_weight=args.title_weight)
     retriever = version.retriever
     techs = version.technologies
     id_of = [t.id for t in techs]

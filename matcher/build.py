@@ -81,7 +81,9 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
             previous = load_groups(current / "groups.json")
     except NotFoundError:
         previous = None
-    grouper = PatentGrouper().fit(vectors, tokens, [t.institutions for t in technologies],
+    # labels are c-TF-IDF terms: confidential records lend no words to them (they would leak)
+    label_tokens = [[] if t.confidential else tok for t, tok in zip(technologies, tokens, strict=True)]
+    grouper = PatentGrouper().fit(vectors, label_tokens, [t.institutions for t in technologies],
                                   [t.id for t in technologies], previous=previous)
     del retriever.tokens_
     info: dict[str, Any] = {"count": len(grouper.groups_),

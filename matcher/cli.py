@@ -168,6 +168,29 @@ def cmd_bundles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_licensees(args: argparse.Namespace) -> int:
+    from matcher.licensing import LicenseeRanker
+    from matcher.search import check_query, open_index
+
+    members = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else None
+    if args.text is not None:
+        check_query(args.text, args.top_k)
+    ranker = LicenseeRanker(open_index(args.index, _settings(args).encoder))
+    found = ranker.rank(technology_id=args.technology, text=args.text, members=members, top_k=args.top_k,
+                        include_institutions=args.include_institutions)
+    rows = [c.to_dict() for c in found]
+    lines = []
+    for n, c in enumerate(rows, 1):
+        signals = ", ".join(f"{k} {v:+.2f}" for k, v in c["signals"].items() if v)
+        lines.append(f"{n:>3}. {c['score']:.3f}  {c['company']}  ({c['portfolio_size']} patents)  {signals}")
+        for e in c["evidence"][:3]:
+            what = e.get("title") or e.get("text") or e.get("detail") or ""
+            sim = f" {e['similarity']:.2f}" if "similarity" in e else ""
+            lines.append(f"       {e['type']}{sim}: {what[:120]}")
+    _emit(rows, args.json, "\n".join(lines) or "no candidates")
+    return 0
+
+
 def cmd_groups(args: argparse.Namespace) -> int:
     from matcher.index import IndexStore
     from matcher.matching.groups import load_groups
@@ -209,13 +232,39 @@ def cmd_encoders(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_file(args: argparse.Namespace) -> Path:
+    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``var/keys.json`` (the service's default too)."""
+    return Path(args.keys_file or os.environ.get("MATCHER_KEYS_FILE") or "var/keys.json")
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from matcher.keys import KeyStore
+
+    store = KeyStore(_keys_file(args))
+    key, record = store.create(args.role, args.institution)
+    data = {**record, "key": key, "keys_file": str(store.path)}
+    bound = f" bound to {record['institution']}" if record["institution"] else ""
+    _emit(data, args.json, f"{record['role']} key {record['id']}{bound} (shown once, stored hashed in "
+                           f"{store.path}):\n{key}")
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from matcher.keys import KeyStore
+
+    rows = KeyStore(_keys_file(args)).listing()
+    text = "\n".join(f"{r['id']}  {r['role']:<8} {r.get('institution') or '-'}  {r.get('created', '')}" for r in rows)
+    _emit(rows, args.json, text or "(no keys)")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
     from service.settings import ServiceSettings
 
-    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder)
+    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
     return 0
@@ -280,6 +329,18 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, encoder=True)
     p.set_defaults(func=cmd_bundles)
 
+    p = sub.add_parser("licensees", help="licensee candidates (companies) for a technology, a bundle or a text")
+    p.add_argument("--index", required=True)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--technology", help="technology id")
+    what.add_argument("--text", help="free text of a technology or need")
+    what.add_argument("--members", help="a bundle: comma-separated technology ids")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--include-institutions", action="store_true",
+                   help="also propose universities, institutes, hospitals and public bodies")
+    common(p, encoder=True)
+    p.set_defaults(func=cmd_licensees)
+
     p = sub.add_parser("groups", help="convergence patent groups (특허군) of the current index version")
     p.add_argument("--index", required=True)
     common(p)
@@ -299,7 +360,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--encoder")
+    p.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="manage API keys of the service")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    k = keys.add_parser("create", help="create an API key (printed once; stored hashed)")
+    k.add_argument("--role", required=True, help="officer (read) or admin (also reload and key management)")
+    k.add_argument("--institution", help="bind the key to this institution (sees its confidential technologies)")
+    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    common(k)
+    k.set_defaults(func=cmd_keys_create)
+    k = keys.add_parser("list", help="list API keys (without secrets)")
+    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    common(k)
+    k.set_defaults(func=cmd_keys_list)
     return parser
 
 

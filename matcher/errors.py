@@ -58,6 +58,18 @@ class IndexMismatchError(MatcherError):
     http_status = 409
 
 
+class AuthenticationError(MatcherError):
+    """No API key, or a key that is not known."""
+
+    http_status = 401
+
+
+class PermissionDeniedError(MatcherError):
+    """The caller's key does not have the role the operation needs."""
+
+    http_status = 403
+
+
 def unknown_choice(kind: str, value: object, options: Iterable[str]) -> NotFoundError:
     """An error for a name that is not one of ``options``, listing them."""
     valid = ", ".join(sorted(options)) or "(none)"

@@ -64,11 +64,16 @@ class Searcher:
                            count=len(self.version.technologies))
 
     def search(
-        self, text: str, top_k: int = 10, *, keep: Callable[[Technology], bool] | None = None
+        self, text: str, top_k: int = 10, *, keep: Callable[[Technology], bool] | None = None,
+        visible: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Ranked technologies; ``keep`` filters before ranking (never after truncation)."""
+        """Ranked technologies; ``keep`` (a predicate) and ``visible`` (a mask by position) filter
+        before ranking (never after truncation)."""
         check_query(text, top_k)
-        scored = self.version.retriever.search(text, top_k, allowed=self.allowed_mask(keep))
+        allowed = self.allowed_mask(keep)
+        if visible is not None:
+            allowed = visible if allowed is None else allowed & visible
+        scored = self.version.retriever.search(text, top_k, allowed=allowed)
         techs = self.version.technologies
         return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components)
                 for i, s in enumerate(scored)]

@@ -8,5 +8,10 @@ export HF_HUB_OFFLINE=1
 M=.venv/bin/matcher
 $M ingest corpora/demo --spec corpora/demo/sources.toml --out var/demo/corpus --quiet
 $M build --corpus var/demo/corpus --index var/demo/index --quiet
+# an admin key for the page (the key file keeps only its hash; a new key is made on every run)
+export MATCHER_KEYS_FILE=var/demo/keys.json
+KEY=$($M keys create --role admin --keys-file "$MATCHER_KEYS_FILE" --json \
+      | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["key"])')
 echo "serving on http://${HOST:-127.0.0.1}:${PORT:-8000}/  (Ctrl-C to stop)" >&2
-exec $M serve --index var/demo/index --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"
+echo "Open http://${HOST:-127.0.0.1}:${PORT:-8000}/ and enter this key: $KEY" >&2
+exec $M serve --index var/demo/index --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" --keys-file "$MATCHER_KEYS_FILE"

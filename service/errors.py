@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from matcher.errors import MatcherError, ValidationError
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -14,4 +23,16 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
         if isinstance(exc, ValidationError) and exc.field:
             body["field"] = exc.field
-        return JSONResponse(status_code=exc.http_status, content=body)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(status_code=exc.http_status, content=body, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """Bad input: 422 with a one-line message naming the field(s), plus the details."""
+        errors = list(exc.errors())
+        fields = [_field_of(e.get("loc", ())) for e in errors]
+        detail = "; ".join(f"{f}: {e.get('msg', 'invalid')}" for f, e in zip(fields, errors, strict=True))
+        body = {"detail": detail or "invalid request", "error": "ValidationError",
+                "field": fields[0] if fields else "body",
+                "errors": jsonable_encoder([{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors])}
+        return JSONResponse(status_code=422, content=body)

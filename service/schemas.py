@@ -2,14 +2,175 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from matcher.access import ROLES
+
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+_Requirement = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def _has_text(value: str) -> bool:
+    return any(c.isalnum() for c in value)
 
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=5000, examples=["자율주행 이동로봇의 실내 위치 추정"])
     top_k: int = Field(default=10, ge=1, le=100)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "웨어러블 생체신호 모니터링", "top_k": 5}]})
+
+
+class Filters(BaseModel):
+    """Filters applied before ranking (keys as in ``matcher.matching.demand.FILTER_KEYS``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"institutions": ["누리대학교 산학협력단"], "ipc_prefixes": ["G06N"], "trl_min": 3}]})
+
+    institutions: list[_Name] | None = Field(default=None, max_length=50,
+                                             description="keep technologies of these institutions")
+    ipc_prefixes: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] | None = Field(
+        default=None, max_length=50, description="keep technologies with an IPC code starting with one of these")
+    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="application date >=")
+    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="application date <=")
+    legal_status: list[_Name] | None = Field(default=None, max_length=20, description="e.g. 등록, 공개")
+    trl_min: int | None = Field(default=None, ge=1, le=9)
+    trl_max: int | None = Field(default=None, ge=1, le=9)
+
+
+class DemandRequest(BaseModel):
+    """A company's demand: free text and/or explicit requirements (at least one), optional filters."""
+
+    # requirements come first so that the check on ``text`` (which needs one of the two) can see them
+    requirements: list[_Requirement] | None = Field(
+        default=None, max_length=20, examples=[["실내 위치 추정", "장애물 회피"]],
+        description="explicit requirement facets (otherwise split from the text); at most 20, each ≤ 2000 chars")
+    text: str | None = Field(default=None, max_length=5000, validate_default=True,
+                             examples=["실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술이 필요합니다."],
+                             description="the demand in free text (≤ 5000 chars); needed when there are no requirements")
+    filters: Filters | None = None
+
+    @field_validator("requirements")
+    @classmethod
+    def _requirements_have_text(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            for i, item in enumerate(value):
+                if not _has_text(item):
+                    raise ValueError(f"requirement {i} has no letters or digits")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text_or_requirements(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not (value and _has_text(value)) and not info.data.get("requirements"):
+            raise ValueError("give 'text' (with letters or digits) or 'requirements'; a demand needs at least one")
+        return value
+
+    def filter_dict(self) -> dict[str, Any]:
+        return self.filters.model_dump(exclude_none=True) if self.filters else {}
+
+
+class MatchRequest(DemandRequest):
+    top_k: int = Field(default=10, ge=1, le=100)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"text": "실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술", "requirements": ["실내 위치 추정", "장애물 회피"],
+         "filters": {"trl_min": 3}, "top_k": 5}]})
+
+
+class BundlesRequest(DemandRequest):
+    top_n: int = Field(default=5, ge=1, le=20)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"requirements": ["웨어러블 생체신호 측정", "심전도 이상 탐지 AI"], "top_n": 3}]})
+
+
+class LicenseesRequest(BaseModel):
+    """Exactly one of ``technology_id``, ``text`` or ``members`` (a bundle's technology ids)."""
+
+    technology_id: str | None = Field(default=None, min_length=1, max_length=128, examples=["DEMO-0001"])
+    members: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
+        default=None, min_length=1, max_length=4, description="a bundle: 1–4 technology ids")
+    text: str | None = Field(default=None, max_length=5000, validate_default=True,
+                             description="free text of a technology (≤ 5000 chars)")
+    top_k: int = Field(default=10, ge=1, le=100)
+    include_institutions: bool = Field(
+        default=False, description="also propose universities, institutes, hospitals and public bodies")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"technology_id": "DEMO-0001", "top_k": 5}]})
+
+    @field_validator("text")
+    @classmethod
+    def _exactly_one(cls, value: str | None, info: ValidationInfo) -> str | None:
+        given = [bool(info.data.get("technology_id")), bool(info.data.get("members")), value is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of 'technology_id', 'members' or 'text'")
+        if value is not None and not _has_text(value):
+            raise ValueError("text has no letters or digits")
+        return value
+
+
+class LicenseeCandidate(BaseModel):
+    company: str
+    key: str
+    kind: str
+    aliases: list[str]
+    score: float
+    signals: dict[str, float] = Field(description="each signal's contribution to the score")
+    portfolio_size: int
+    evidence: list[dict[str, Any]] = Field(
+        description="portfolio patents (id, title, similarity), joint applications, matching past demands, "
+                    "industry fit")
+
+
+class MatchResponse(BaseModel):
+    requirements: list[str]
+    matches: list[dict[str, Any]] = Field(
+        description="id, score, title, title_en, institutions, covers, coverage, evidence")
+
+
+class BundlesResponse(BaseModel):
+    requirements: list[str]
+    bundles: list[dict[str, Any]] = Field(
+        description="members, titles, institutions, score, coverage [{requirement, text, member, score}], gaps")
+    single_institution: str | None = None
+
+
+class Me(BaseModel):
+    role: str
+    institution: str | None = None
+
+
+class KeyCreateRequest(BaseModel):
+    role: Literal["officer", "admin"] = Field(description=f"one of {', '.join(ROLES)}")
+    institution: _Name | None = Field(default=None, description="bind the key to this institution")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "officer", "institution": "누리대학교 산학협력단"}]})
+
+
+class KeyInfo(BaseModel):
+    id: str
+    role: str
+    institution: str | None = None
+    created: str | None = None
+
+
+class CreatedKey(KeyInfo):
+    key: str = Field(description="the API key; shown once, only its hash is stored")
+
+
+class Reloaded(BaseModel):
+    index_version: str
+    swapped: bool
+
+
+class Problem(BaseModel):
+    detail: str
+    error: str | None = None
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
 
 
 class SearchHit(BaseModel):

@@ -11,8 +11,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from matcher.keys import KeyStore
 from service.app import create_app
 from service.settings import ServiceSettings
+from service.state import load_engine
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +23,21 @@ def index_dir(demo_index):
 
 
 @pytest.fixture(scope="module")
-def client(index_dir):
-    return TestClient(create_app(ServiceSettings(index=index_dir)))
+def keys_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("keys") / "keys.json"
+
+
+@pytest.fixture(scope="module")
+def officer_key(keys_file):
+    return KeyStore(keys_file).create("officer")[0]
+
+
+@pytest.fixture(scope="module")
+def client(index_dir, keys_file, officer_key, minilm, use_m3):
+    settings = ServiceSettings(index=index_dir, keys_file=keys_file, reload_interval=0)
+    app = create_app(settings, engine=load_engine(settings, {"minilm": minilm, "use-m3": use_m3}))
+    with TestClient(app, headers={"Authorization": f"Bearer {officer_key}"}) as c:
+        yield c
 
 
 def test_health_and_index(client):
@@ -62,10 +77,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_real_server(index_dir):
+def test_real_server(index_dir, keys_file, officer_key):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matcher.cli", "serve", "--index", str(index_dir), "--port", str(port)],
+        [sys.executable, "-m", "matcher.cli", "serve", "--index", str(index_dir), "--port", str(port),
+         "--keys-file", str(keys_file)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -80,7 +96,9 @@ def test_real_server(index_dir):
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else "server exited"
             assert time.time() < deadline, "server did not start within 120 s"
             time.sleep(0.5)
-        r = httpx.post(f"{base}/api/search", json={"query": "antibody", "top_k": 2}, timeout=30)
+        assert httpx.post(f"{base}/api/search", json={"query": "antibody"}, timeout=30).status_code == 401
+        r = httpx.post(f"{base}/api/search", json={"query": "antibody", "top_k": 2}, timeout=30,
+                       headers={"Authorization": f"Bearer {officer_key}"})
         assert r.status_code == 200 and len(r.json()) == 2
         assert httpx.get(f"{base}/openapi.json", timeout=5).json()["info"]["title"]
     finally:

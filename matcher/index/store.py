@@ -19,12 +19,13 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
-from matcher.records import Technology
+from matcher.records import Company, DemandProfile, Technology
 
 if TYPE_CHECKING:
     from matcher.retrieval.retriever import HybridRetriever
@@ -92,6 +93,18 @@ class IndexVersion:
 
     def __post_init__(self) -> None:
         self._positions = {t.id: i for i, t in enumerate(self.technologies)}
+
+    @cached_property
+    def companies(self) -> list[Company]:
+        """Declared companies of the corpus (``companies.jsonl``; empty when the version has none)."""
+        path = self.path / "companies.jsonl"
+        return [Company.from_dict(row) for row in read_jsonl(path)] if path.is_file() else []
+
+    @cached_property
+    def demands(self) -> list[DemandProfile]:
+        """Saved demand profiles of the corpus (``demands.jsonl``)."""
+        path = self.path / "demands.jsonl"
+        return [DemandProfile.from_dict(row) for row in read_jsonl(path)] if path.is_file() else []
 
 
 class IndexStore:

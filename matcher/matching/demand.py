@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ COVER_MIDPOINT = 2.0
 COVER_SLOPE = 1.5
 POOL = 50
 #: weight of the title-overlap bonus added to a facet's fused score (see :func:`title_overlap`)
-TITLE_WEIGHT = float(os.environ.get("MATCHER_TITLE_WEIGHT", "2.0"))
+TITLE_WEIGHT = 3.0
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
 
@@ -148,25 +147,28 @@ class Match:
 class DemandMatcher:
     """Matches demands against one index version."""
 
-    def __init__(self, version: IndexVersion, pool: int = POOL) -> None:
+    def __init__(self, version: IndexVersion, pool: int = POOL, title_weight: float = TITLE_WEIGHT) -> None:
         self.version = version
         self.pool = pool
+        self.title_weight = title_weight
 
     def requirements(self, demand: DemandProfile) -> list[str]:
         return list(demand.requirements) if demand.requirements else split_requirements(demand.text)
 
-    def _allowed(self, demand: DemandProfile) -> np.ndarray | None:
+    def _allowed(self, demand: DemandProfile, visible: np.ndarray | None = None) -> np.ndarray | None:
+        """The demand's filters AND-ed with ``visible`` (what the caller may see); ``None``: everything."""
         keep = filter_predicate(dict(demand.filters))
         if keep is None:
-            return None
-        return np.fromiter((keep(t) for t in self.version.technologies), dtype=bool,
-                           count=len(self.version.technologies))
+            return visible
+        allowed = np.fromiter((keep(t) for t in self.version.technologies), dtype=bool,
+                              count=len(self.version.technologies))
+        return allowed if visible is None else allowed & visible
 
-    def _score_table(self, demand: DemandProfile) -> tuple[list[str], dict[int, float], dict[int, dict[str, Any]],
+    def _score_table(self, demand: DemandProfile, visible: np.ndarray | None = None) -> tuple[list[str], dict[int, float], dict[int, dict[str, Any]],
                                                             np.ndarray]:
         """Requirements, whole-demand scores, components, and the (candidates × requirements) score table."""
         retriever = self.version.retriever
-        allowed = self._allowed(demand)
+        allowed = self._allowed(demand, visible)
         reqs = self.requirements(demand)
         whole = retriever.search(demand.query_text, self.pool, allowed=allowed)
         per_req = [retriever.search(r, self.pool, allowed=allowed) for r in reqs]
@@ -184,17 +186,19 @@ class DemandMatcher:
                 if np.isneginf(table[:, j]).any():
                     for s in retriever.search(r, len(candidates), allowed=mask if allowed is None else mask & allowed):
                         table[index[s.position], j] = max(table[index[s.position], j], s.score)
-        if TITLE_WEIGHT and candidates:
+        if self.title_weight and candidates:
             req_terms = [_title_terms(self.version.retriever.analyzer, r) for r in reqs]
             for i, p in enumerate(candidates):
                 overlap = self._title_overlaps(p, req_terms)
-                table[i] += TITLE_WEIGHT * overlap
+                table[i] += self.title_weight * overlap
         scores = {s.position: s.score for s in whole}
         components = {s.position: s.components for s in whole}
         return reqs, {p: scores.get(p, -np.inf) for p in candidates}, components, table
 
-    def match(self, demand: DemandProfile, top_k: int = 10) -> tuple[list[str], list[Match]]:
-        reqs, whole, components, table = self._score_table(demand)
+    def match(self, demand: DemandProfile, top_k: int = 10, *,
+              visible: np.ndarray | None = None) -> tuple[list[str], list[Match]]:
+        """Ranked matches; ``visible`` (a mask by position) restricts the candidates before ranking."""
+        reqs, whole, components, table = self._score_table(demand, visible)
         candidates = list(whole)
         cover = coverage_table(table)
         # ranked by the whole-demand score; candidates found only through one facet follow
@@ -224,8 +228,10 @@ class DemandMatcher:
             ))
         return reqs, matches
 
-    def bundles(self, demand: DemandProfile, top_n: int = 5, candidates: int = 20) -> dict[str, Any]:
-        reqs, whole, _components, table = self._score_table(demand)
+    def bundles(self, demand: DemandProfile, top_n: int = 5, candidates: int = 20, *,
+                visible: np.ndarray | None = None) -> dict[str, Any]:
+        """Convergence bundles; ``visible`` (a mask by position) restricts the candidates before ranking."""
+        reqs, whole, _components, table = self._score_table(demand, visible)
         positions = list(whole)
         cover = coverage_table(table)
         # keep the strongest candidates per requirement and overall (bounded search)

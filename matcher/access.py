@@ -1,0 +1,76 @@
+"""Who may see what: viewers (an API key's role and institution) and confidential technologies.
+
+A technology marked ``confidential`` is visible only to viewers bound to one of its institutions (or
+applicants) and to admins. Everything a viewer receives — search hits, matches, bundles, groups, counts —
+is computed over the technologies :func:`visible_mask` lets through, never filtered after the fact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matcher.errors import ConfigError
+from matcher.records import Technology
+
+ROLES = ("officer", "admin")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The caller: ``role`` (``officer`` reads, ``admin`` also manages keys and reloads) and the
+    institution its key is bound to (``None``: bound to none)."""
+
+    role: str
+    institution: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ConfigError(f"unknown role {self.role!r}; valid roles: {', '.join(ROLES)}")
+        if self.institution is not None and not self.institution.strip():
+            raise ConfigError("the institution of a key must be a non-empty name (or none)")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def can_see(viewer: Viewer, tech: Technology) -> bool:
+    """Admins see everything; a confidential technology is otherwise visible only to its institutions."""
+    if not tech.confidential or viewer.is_admin:
+        return True
+    return viewer.institution is not None and (
+        viewer.institution in tech.institutions or viewer.institution in tech.applicants
+    )
+
+
+def visible_mask(technologies: Sequence[Technology], viewer: Viewer) -> np.ndarray | None:
+    """Boolean mask by position of what ``viewer`` may see, or ``None`` when everything is visible."""
+    if viewer.is_admin or not any(t.confidential for t in technologies):
+        return None
+    mask = np.fromiter((can_see(viewer, t) for t in technologies), dtype=bool, count=len(technologies))
+    return None if bool(mask.all()) else mask
+
+
+def visible_groups(groups: Iterable[Mapping[str, Any]], technologies: Mapping[str, Technology],
+                   viewer: Viewer, min_institutions: int = 2) -> list[dict[str, Any]]:
+    """Groups (as dicts) restricted to the members ``viewer`` may see.
+
+    Members that are invisible (or unknown) are removed; ``size``, ``institutions`` and ``convergence``
+    are recomputed from the visible members; groups left empty are dropped; the centroid (a mean over
+    all members) is never returned.
+    """
+    out = []
+    for group in groups:
+        members = [m for m in group["members"] if m in technologies and can_see(viewer, technologies[m])]
+        if not members:
+            continue
+        insts = sorted({s for m in members for s in technologies[m].institutions if s})
+        row = {k: v for k, v in group.items() if k != "centroid"}
+        row.update(members=members, size=len(members), institutions=insts,
+                   convergence=len(insts) >= min_institutions)
+        out.append(row)
+    return out

@@ -1,0 +1,223 @@
+"""Licensee candidates: which companies are most likely to take up a technology, and why.
+
+For a query — a technology of the index, a bundle of them, or free text — every candidate company gets
+four signals, each reported with its contribution to the score and its evidence:
+
+``portfolio``
+    How close the company's own patents are to the query: the query is searched with the index's
+    retrieval pipeline over every portfolio patent at once (the query technology itself left out; fused
+    scores are standardised over that pool), and the company's value is its BEST patent's score minus
+    ``volume_correction × E[max of n standard normals]``, ``n`` its portfolio size. Not a sum nor a plain
+    max: the best of 90 patents is high by chance alone, and the correction (Blom's approximation of the
+    expected maximum) removes that head start, so a company with 90 unrelated patents does not win by
+    volume while one close patent stays strong evidence.
+``coapplication``
+    Prior joint applications of the company with the owning institution(s), other than the query itself:
+    ``log(1 + 2·count)`` — up to a per-query constant, the log of the smoothed share
+    ``(count + ½) / (all joint applications + 1)``, i.e. a prior P(company | owner) added to a
+    similarity on a log-likelihood scale. Zero for free-text queries (no owner).
+``demands``
+    The best cosine (multilingual encoder) between the query and the company's saved demand profiles.
+``industry``
+    The cosine between the query and what the company says it does (description, products, KSIC codes).
+
+``score = w_portfolio·portfolio + w_coapplication·coapplication + w_demands·max(0, demands - floor)
++ w_industry·max(0, industry - floor)``; ties by name. An organisation with no evidence at all (no
+portfolio patent, joint application, demand or profile) is not a candidate. Parameters were chosen on
+the development co-application benchmark (``bench/licensee_benchmark.py``, ``docs/quality.md``). The owners of the query (its member institutions)
+are never candidates; universities, institutes, hospitals and government bodies are candidates only with
+``include_institutions``. Technologies a viewer may not see (``visible``) give no evidence and no signal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+
+from matcher.errors import NotFoundError, ValidationError
+from matcher.index.store import IndexVersion
+from matcher.licensing.directory import CompanyDirectory, OrgProfile, org_key
+from matcher.records import Technology
+
+
+@dataclass(frozen=True)
+class LicenseeConfig:
+    """Signal weights and aggregation parameters (see the module docstring)."""
+
+    volume_correction: float = 1.0
+    w_portfolio: float = 1.0
+    w_coapplication: float = 2.0
+    w_demands: float = 10.0
+    w_industry: float = 10.0
+    cosine_floor: float = 0.2
+    evidence_items: int = 3
+
+
+@dataclass
+class Candidate:
+    """One licensee candidate with its score, per-signal contributions and evidence."""
+
+    org: OrgProfile
+    score: float
+    signals: dict[str, float]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    portfolio_size: int = 0  # patents of the company the viewer may see
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "company": self.org.name,
+            "key": self.org.key,
+            "kind": self.org.kind,
+            "aliases": sorted(self.org.aliases),
+            "score": round(self.score, 4),
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "portfolio_size": self.portfolio_size,
+            "evidence": self.evidence,
+        }
+
+
+def expected_max(n: int) -> float:
+    """Expected maximum of ``n`` standard normal draws (Blom: Φ⁻¹((n − 0.375) / (n + 0.25))); 0 for n ≤ 1."""
+    if n <= 1:
+        return 0.0
+    return float(norm.ppf((n - 0.375) / (n + 0.25)))
+
+
+class LicenseeRanker:
+    """Ranks organisations of one index version as licensees for a technology, a bundle or a text."""
+
+    def __init__(
+        self,
+        version: IndexVersion,
+        config: LicenseeConfig | None = None,
+        directory: CompanyDirectory | None = None,
+    ) -> None:
+        self.version = version
+        self.config = config or LicenseeConfig()
+        self.directory = directory or CompanyDirectory.build(
+            version.technologies, version.companies, version.demands
+        )
+        self._ids = {t.id: i for i, t in enumerate(version.technologies)}
+        self._vectors: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ query
+    def _query(
+        self, technology_id: str | None, text: str | None, members: Sequence[str] | None,
+        visible: np.ndarray | None,
+    ) -> tuple[str, set[str], set[int]]:
+        given = [x for x in (technology_id, text, members) if x]
+        if len(given) != 1:
+            raise ValidationError("give exactly one of technology_id, text or members", field="technology_id")
+        if text:
+            return text, set(), set()
+        ids = [technology_id] if technology_id else list(members or [])
+        positions = []
+        for tid in ids:
+            pos = self._ids.get(str(tid))
+            if pos is None or (visible is not None and not visible[pos]):
+                raise NotFoundError(f"technology {tid!r} not found")
+            positions.append(pos)
+        techs = [self.version.technologies[p] for p in positions]
+        owners = {org_key(i, "university") for t in techs for i in t.institutions}
+        return "\n\n".join(t.text for t in techs), owners, set(positions)
+
+    def _cosines(self, query: str, texts: list[str]) -> np.ndarray:
+        retriever = self.version.retriever
+        name = retriever.config.dense_multi or retriever.config.dense_en
+        if not name or not texts:
+            return np.zeros(len(texts))
+        encoder = retriever.encoders[name]
+        missing = [t for t in texts if t not in self._vectors]
+        if missing:
+            for t, v in zip(missing, encoder.encode_queries(missing), strict=True):
+                self._vectors[t] = v
+        q = encoder.encode_queries([query])[0]
+        return np.array([float(self._vectors[t] @ q) for t in texts])
+
+    # ------------------------------------------------------------------ ranking
+    def rank(
+        self,
+        technology_id: str | None = None,
+        text: str | None = None,
+        members: Sequence[str] | None = None,
+        top_k: int = 10,
+        include_institutions: bool = False,
+        visible: np.ndarray | None = None,
+        exclude: Sequence[str] = (),
+    ) -> list[Candidate]:
+        """Best ``top_k`` candidates, best first. ``exclude``: organisation names never to propose."""
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValidationError(f"top_k={top_k!r} is out of range; valid: an integer >= 1", field="top_k")
+        cfg = self.config
+        query, owners, excluded = self._query(technology_id, text, members, visible)
+        banned = owners | {org_key(n, "company") for n in exclude} | {org_key(n, "university") for n in exclude}
+        orgs = [o for o in self.directory.candidates(include_institutions) if o.key not in banned]
+        n = len(self.version.technologies)
+        usable = np.ones(n, dtype=bool) if visible is None else np.asarray(visible, dtype=bool).copy()
+        for p in excluded:
+            usable[p] = False
+
+        portfolio_mask = np.zeros(n, dtype=bool)
+        for o in orgs:
+            portfolio_mask[o.patents] = True
+        portfolio_mask &= usable
+        sims: dict[int, float] = {}
+        if portfolio_mask.any():
+            for s in self.version.retriever.search(query, int(portfolio_mask.sum()), allowed=portfolio_mask):
+                sims[s.position] = s.score
+
+        demands = self.version.demands
+        demand_texts = sorted({demands[i].query_text for o in orgs for i in o.demands})
+        profile_texts = sorted({o.profile_text for o in orgs if o.profile_text})
+        cos = dict(zip(demand_texts + profile_texts, self._cosines(query, demand_texts + profile_texts), strict=True))
+
+        out = []
+        for o in orgs:
+            items = sorted(((sims[p], p) for p in o.patents if p in sims), key=lambda x: (-x[0], x[1]))
+            portfolio = items[0][0] - cfg.volume_correction * expected_max(len(items)) if items else 0.0
+            joint = sorted({p for inst in owners for p in o.coapplications.get(inst, ()) if usable[p]})
+            coapp = math.log1p(2 * len(joint))
+            demand_scores = sorted(((cos[demands[i].query_text], i) for i in o.demands), key=lambda x: (-x[0], x[1]))
+            demand = demand_scores[0][0] if demand_scores else 0.0
+            industry = cos.get(o.profile_text, 0.0) if o.profile_text else 0.0
+            signals = {
+                "portfolio": cfg.w_portfolio * portfolio,
+                "coapplication": cfg.w_coapplication * coapp,
+                "demands": cfg.w_demands * max(0.0, demand - cfg.cosine_floor),
+                "industry": cfg.w_industry * max(0.0, industry - cfg.cosine_floor),
+            }
+            score = sum(signals.values())
+            if not (items or joint or demand_scores or o.profile_text):
+                continue
+            evidence = self._evidence(o, items, joint, demand_scores, industry)
+            out.append(Candidate(org=o, score=score, signals=signals, evidence=evidence,
+                                 portfolio_size=int(usable[o.patents].sum()) + (len(set(o.patents) & excluded))))
+        out.sort(key=lambda c: (-round(c.score, 9), c.org.name, c.org.key))
+        return out[:top_k]
+
+    def _evidence(
+        self, org: OrgProfile, items: list[tuple[float, int]], joint: list[int],
+        demand_scores: list[tuple[float, int]], industry: float,
+    ) -> list[dict[str, Any]]:
+        cfg = self.config
+        techs: Sequence[Technology] = self.version.technologies
+        out: list[dict[str, Any]] = []
+        for s, p in items[: cfg.evidence_items]:
+            out.append({"type": "portfolio", "id": techs[p].id, "title": techs[p].title,
+                        "similarity": round(s, 4)})
+        for p in joint[: cfg.evidence_items]:
+            t = techs[p]
+            out.append({"type": "coapplication", "id": t.id, "title": t.title,
+                        "detail": f"joint application with {', '.join(t.institutions)}"})
+        for s, i in demand_scores[: cfg.evidence_items]:
+            d = self.version.demands[i]
+            out.append({"type": "demand", "id": d.id, "text": d.query_text[:300], "similarity": round(s, 4)})
+        if org.profile_text:
+            out.append({"type": "industry", "detail": org.profile_text[:300], "similarity": round(industry, 4),
+                        "codes": list(org.industry_codes)})
+        return out
