@@ -1,0 +1,266 @@
+"""Load check: requests/s and p50/p99 latency of ``POST /api/search`` against a real ``matcher serve``.
+
+    .venv/bin/python bench/load.py [--index DIR] [--clients 4] [--duration 20] [--warmup 5] [--json]
+    .venv/bin/python bench/load.py --url http://127.0.0.1:8000 --key KEY      # an already running server
+
+Starts ``matcher serve`` as a subprocess over ``--index`` (default ``var/demo/index``, built the way
+``scripts/demo.sh`` builds it when absent) with a fresh officer key in a temporary keys file, waits for
+``/health``, warms up, then ``--clients`` threads (one ``httpx.Client`` each) send the fixed query list
+round-robin for ``--duration`` seconds. Client and server share the machine's cores, as they do on
+the 2-core box the numbers in bench/README.md come from. The suite never runs this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_INDEX = REPO / "var" / "demo" / "index"
+
+# Written for this benchmark (not taken from any corpus): technology needs a company might type.
+QUERIES = [
+    "물류창고 자율주행 로봇의 실내 위치 추정",
+    "리튬이온 이차전지 양극 활물질 제조 방법",
+    "전기차 배터리 상태 추정과 열 관리",
+    "웨어러블 생체신호 측정 패치",
+    "딥러닝 기반 의료 영상 진단 보조",
+    "반도체 소자의 누설 전류 감소 구조",
+    "무선 전력 전송 코일 설계",
+    "미세먼지 저감을 위한 공기 정화 필터",
+    "수처리용 분리막과 오염 저감",
+    "면역항암 항체 및 약물 전달 기술",
+    "스마트 팜 작물 생육 모니터링 센서",
+    "건축물 콘크리트 균열 탐지",
+    "해양 선박의 연료 절감 장치",
+    "음성 인식을 이용한 대화형 서비스",
+    "indoor localisation for autonomous mobile robots",
+    "solid electrolyte for all-solid-state batteries",
+    "low-power wireless sensor network for factories",
+    "anomaly detection in ECG signals on the device",
+    "hydrogen fuel cell catalyst with less platinum",
+    "image recognition of defects on a production line",
+    "blockchain based data sharing between hospitals",
+    "biodegradable polymer packaging material",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def matcher_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "matcher.cli", *args]
+
+
+def run(cmd: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def ensure_demo_index(env: dict[str, str]) -> None:
+    """Build var/demo/index as scripts/demo.sh does, when it is absent."""
+    if (DEMO_INDEX / "CURRENT").exists():
+        return
+    print("building the demo index (as scripts/demo.sh does) ...", file=sys.stderr)
+    run(matcher_cmd("ingest", "corpora/demo", "--spec", "corpora/demo/sources.toml",
+                    "--out", "var/demo/corpus", "--quiet"), env)
+    run(matcher_cmd("build", "--corpus", "var/demo/corpus", "--index", str(DEMO_INDEX), "--quiet"), env)
+
+
+def wait_healthy(base: str, proc: subprocess.Popen | None, log: Path | None, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"matcher serve exited ({proc.returncode}):\n{log.read_text()[-3000:] if log else ''}")
+        try:
+            r = httpx.get(f"{base}/health", timeout=2)
+            if r.status_code == 200:
+                return r.json()
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{base}/health not ready after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def is_korean(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of an ascending list (q in [0, 100]), in ms to 0.1; None when empty."""
+    if not sorted_values:
+        return None
+    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
+    return round(sorted_values[rank - 1], 1)
+
+
+def drive(base: str, key: str, queries: list[str], clients: int, seconds: float, top_k: int) -> dict:
+    """``clients`` threads post queries round-robin until the deadline; latencies in ms of 200 answers."""
+    latencies: list[list[tuple[float, bool]]] = [[] for _ in range(clients)]  # (ms, Korean query?)
+    statuses: list[Counter] = [Counter() for _ in range(clients)]
+    start = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(n: int) -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            i = n * 7  # clients start at different queries
+            start.wait()
+            while time.perf_counter() < stop_at[0]:
+                query = queries[i % len(queries)]
+                body = {"query": query, "top_k": top_k}
+                i += 1
+                t = time.perf_counter()
+                try:
+                    code = client.post("/api/search", json=body).status_code
+                except httpx.HTTPError as exc:
+                    code = type(exc).__name__
+                ms = (time.perf_counter() - t) * 1000
+                statuses[n][code] += 1
+                if code == 200:
+                    latencies[n].append((ms, is_korean(query)))
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
+    for th in threads:
+        th.start()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    start.wait()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t0
+    lat = sorted(ms for per in latencies for ms, _ in per)
+    korean = sorted(ms for per in latencies for ms, ko in per if ko)
+    other = sorted(ms for per in latencies for ms, ko in per if not ko)
+    codes = sum(statuses, Counter())
+    ok = codes.get(200, 0)
+    return {
+        "requests": sum(codes.values()),
+        "ok": ok,
+        "errors": sum(v for k, v in codes.items() if k != 200),
+        "statuses": {str(k): v for k, v in sorted(codes.items(), key=lambda kv: str(kv[0]))},
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1),
+        "p50_ms": percentile(lat, 50),
+        "p90_ms": percentile(lat, 90),
+        "p99_ms": percentile(lat, 99),
+        "max_ms": round(lat[-1], 1) if lat else None,
+        "p50_ms_korean_queries": percentile(korean, 50),
+        "p50_ms_english_queries": percentile(other, 50),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=DEMO_INDEX, help="index directory (default var/demo/index)")
+    parser.add_argument("--url", help="use this running server instead of starting one (needs --key)")
+    parser.add_argument("--key", help="API key for --url")
+    parser.add_argument("--queries", type=Path, help="file with one query per line (default: the built-in list)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent clients (threads), default 4")
+    parser.add_argument("--duration", type=float, default=20, help="measured seconds, default 20")
+    parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds (not measured), default 5")
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    if args.clients < 1 or args.duration <= 0:
+        parser.error("--clients must be ≥ 1 and --duration > 0")
+    queries = QUERIES
+    if args.queries:
+        queries = [q.strip() for q in args.queries.read_text(encoding="utf-8").splitlines() if q.strip()]
+        if not queries:
+            parser.error(f"{args.queries} holds no queries")
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc: subprocess.Popen | None = None
+    with tempfile.TemporaryDirectory(prefix="matcher-load-") as tmp:
+        log = Path(tmp) / "serve.log"
+        try:
+            if args.url:
+                if not args.key:
+                    parser.error("--url needs --key")
+                base, key = args.url.rstrip("/"), args.key
+                health = wait_healthy(base, None, None, timeout=10)
+            else:
+                index = args.index.resolve()
+                if index == DEMO_INDEX.resolve():
+                    ensure_demo_index(env)
+                keys_file = Path(tmp) / "keys.json"
+                key = json.loads(run(matcher_cmd("keys", "create", "--role", "officer",
+                                                 "--keys-file", str(keys_file), "--json"), env))["key"]
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                with log.open("w") as out:
+                    proc = subprocess.Popen(
+                        matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
+                                    "--keys-file", str(keys_file)),
+                        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                    )
+                t = time.perf_counter()
+                health = wait_healthy(base, proc, log)
+                startup_s = round(time.perf_counter() - t, 1)
+            # warm-up: every query once, then the concurrent pattern for --warmup seconds
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+                for q in queries:
+                    r = client.post("/api/search", json={"query": q, "top_k": args.top_k})
+                    if r.status_code != 200:
+                        raise SystemExit(f"warm-up query failed: {r.status_code} {r.text[:500]}")
+            if args.warmup > 0:
+                drive(base, key, queries, args.clients, args.warmup, args.top_k)
+            load_before = os.getloadavg()[0]
+            result = drive(base, key, queries, args.clients, args.duration, args.top_k)
+            load_after = os.getloadavg()[0]
+        finally:
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    out = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "endpoint": "POST /api/search",
+        "index": str(args.url or args.index),
+        "index_version": health.get("index_version"),
+        "technologies": health.get("count"),
+        "queries": len(queries),
+        "clients": args.clients,
+        "top_k": args.top_k,
+        "warmup_s": args.warmup,
+        **({} if args.url else {"server_startup_s": startup_s}),
+        "loadavg_1m_before_after": [round(load_before, 2), round(load_after, 2)],  # others sharing the CPU?
+        **result,
+    }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        print(f"{out['endpoint']} on {out['index']} ({out['technologies']} technologies), "
+              f"{args.clients} clients, {result['seconds']} s: {result['rps']} req/s, "
+              f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
+              f"errors {result['errors']} of {result['requests']}; "
+              f"1-min load average before/after {out['loadavg_1m_before_after']}")
+
+
+if __name__ == "__main__":
+    main()
