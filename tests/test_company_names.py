@@ -258,3 +258,18 @@ def test_real_company_names_merge_only_spelling_variants() -> None:
     assert len(groups) >= 0.9 * len(set(names))  # merging is the exception
     for group in groups:
         assert all(_explained(alias, group.key) for alias in group.aliases), group
+
+
+def test_ingest_report_lists_company_merges():
+    from matcher.ingest.pipeline import IngestResult, company_merges
+    from matcher.records import Company, Technology
+
+    techs = [Technology(id="A1", title="t", applicants=("주식회사 한빛로보틱스", "가온대학교 산학협력단")),
+             Technology(id="A2", title="t", applicants=("(주)한빛로보틱스",)),
+             Technology(id="A3", title="t", applicants=("홀로전자 주식회사",))]
+    result = IngestResult(technologies=techs, companies=[Company(name="한빛로보틱스", aliases=("㈜한빛로보틱스",))])
+    merges = company_merges(result)
+    assert len(merges) == 1 and merges[0]["name"] == "한빛로보틱스"
+    assert set(merges[0]["aliases"]) == {"주식회사 한빛로보틱스", "(주)한빛로보틱스", "한빛로보틱스", "㈜한빛로보틱스"}
+    result.report.company_merges = merges
+    assert result.report.to_dict()["company_merges"] == merges

@@ -52,6 +52,7 @@ def test_report_json_contract(tmp_path: Path, result) -> None:
         "rejects",
         "duplicates_list",
         "warnings",
+        "company_merges",
     }
     assert report["read"] == report["ingested"] + report["duplicates"] + report["rejected"]
     assert set(report["by_file"][0]) == {

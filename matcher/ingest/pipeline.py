@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from matcher.errors import ConfigError, InputFileError
 from matcher.ingest.dedupe import Deduplicator
@@ -236,4 +237,15 @@ def ingest_paths(paths: list[Path], spec: Path | None = None, progress: bool = F
         where = ", ".join(_display(p) for p in paths) or str(spec)
         problems = "; ".join(f"{r.file}: {r.reason}" for r in report.rejects[:3]) or "no data rows"
         raise InputFileError(where, f"nothing could be ingested ({report.summary()}): {problems}")
+    report.company_merges = company_merges(result)
     return result
+
+
+def company_merges(result: IngestResult) -> list[dict[str, Any]]:
+    """Company spellings the normalisation unifies (applicant fields and declared companies)."""
+    from matcher.companies import group_company_names, merges_report
+    from matcher.ingest.applicants import applicant_kind
+
+    names = [a for t in result.technologies for a in t.applicants if applicant_kind(a) == "company"]
+    names += [n for c in result.companies for n in (c.name, *c.aliases) if n.strip()]
+    return merges_report(group_company_names(names))

@@ -99,6 +99,8 @@ class IngestReport:
     rejects: list[RejectEntry] = field(default_factory=list)
     duplicates_list: list[DuplicateEntry] = field(default_factory=list)
     warnings: list[WarningEntry] = field(default_factory=list)
+    #: company names unified by normalisation: ``{name, key, aliases, count}`` per merged company
+    company_merges: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def read(self) -> int:
@@ -126,6 +128,7 @@ class IngestReport:
             "rejects": [asdict(r) for r in self.rejects],
             "duplicates_list": [asdict(d) for d in self.duplicates_list],
             "warnings": [asdict(w) for w in self.warnings],
+            "company_merges": list(self.company_merges),
         }
 
     @classmethod
@@ -135,6 +138,7 @@ class IngestReport:
             rejects=[RejectEntry(**r) for r in data.get("rejects", [])],
             duplicates_list=[DuplicateEntry(**d) for d in data.get("duplicates_list", [])],
             warnings=[WarningEntry(**w) for w in data.get("warnings", [])],
+            company_merges=list(data.get("company_merges", [])),
         )
 
     def rejects_csv(self) -> str:
