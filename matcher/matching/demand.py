@@ -31,6 +31,8 @@ COVER_SLOPE = 1.5
 POOL = 50
 #: weight of the title-overlap bonus added to a facet's fused score (see :func:`title_overlap`)
 TITLE_WEIGHT = 3.0
+#: share of the best single-requirement score in a match's ranking score (the rest: the whole demand)
+FACET_WEIGHT = 0.5
 _SENTENCE = re.compile(r"(?<=[.!?。])\s+|(?<=다\.)\s*|\n+")
 
 
@@ -147,10 +149,12 @@ class Match:
 class DemandMatcher:
     """Matches demands against one index version."""
 
-    def __init__(self, version: IndexVersion, pool: int = POOL, title_weight: float = TITLE_WEIGHT) -> None:
+    def __init__(self, version: IndexVersion, pool: int = POOL, title_weight: float = TITLE_WEIGHT,
+                 facet_weight: float = FACET_WEIGHT) -> None:
         self.version = version
         self.pool = pool
         self.title_weight = title_weight
+        self.facet_weight = facet_weight
 
     def requirements(self, demand: DemandProfile) -> list[str]:
         return list(demand.requirements) if demand.requirements else split_requirements(demand.text)
@@ -201,10 +205,18 @@ class DemandMatcher:
         reqs, whole, components, table = self._score_table(demand, visible)
         candidates = list(whole)
         cover = coverage_table(table)
-        # ranked by the whole-demand score; candidates found only through one facet follow
-        ranked = sorted(range(len(candidates)),
-                        key=lambda i: (-whole[candidates[i]] if np.isfinite(whole[candidates[i]]) else np.inf,
-                                       -float(table[i].max()) if table.size else 0.0, candidates[i]))
+        missing = [p for p in candidates if not np.isfinite(whole[p])]
+        if missing:  # candidates found through one facet only: their exact whole-demand score
+            mask = np.zeros(len(self.version.technologies), dtype=bool)
+            mask[missing] = True
+            for s in self.version.retriever.search(demand.query_text, len(missing), allowed=mask):
+                whole[s.position] = s.score
+        best_facet = table.max(axis=1) if table.size else np.zeros(len(candidates))
+        fw = self.facet_weight if len(reqs) > 1 else 0.0
+        combined = {p: (1.0 - fw) * whole[p] + fw * float(best_facet[i]) for i, p in enumerate(candidates)}
+        # ranked by the whole-demand score blended with the best single-requirement score: a technology
+        # that answers one requirement squarely beats one that touches the whole text vaguely
+        ranked = sorted(range(len(candidates)), key=lambda i: (-combined[candidates[i]], candidates[i]))
         matches = []
         analyzer = self.version.retriever.analyzer
         demand_terms = _surface_terms(analyzer, demand.query_text)
@@ -214,7 +226,7 @@ class DemandMatcher:
             covers = [j for j in range(len(reqs)) if cover[i, j] >= 0.5]
             matches.append(Match(
                 technology=tech,
-                score=float(whole[pos]) if np.isfinite(whole[pos]) else float(table[i].max()),
+                score=float(combined[pos]),
                 covers=covers,
                 coverage=[float(c) for c in cover[i]],
                 evidence={
@@ -223,7 +235,9 @@ class DemandMatcher:
                     "best_sentence": best_sentence(analyzer, tech, demand.query_text),
                     "shared_terms": sorted(demand_terms & _surface_terms(analyzer, tech.text))[:12],
                     "ipc": list(tech.ipc),
-                    "score_components": components.get(pos, {}),
+                    "score_components": {**components.get(pos, {}), "whole_demand": round(float(whole[pos]), 4),
+                                         "best_requirement": round(float(best_facet[i]), 4),
+                                         "requirement_weight": fw},
                 },
             ))
         return reqs, matches
