@@ -20,7 +20,8 @@ Method
 * Baselines in the same run: random order (mean over 200 seeded shuffles), most patents first, and a plain
   lexical ranking over portfolios (BM25 of the query patent's text against every portfolio patent, company
   value = its best-matching patent's score); ablations of the default ranker: portfolio only (hybrid
-  similarity with the volume correction) and co-application only.
+  best-patent score, no volume correction — what a free-text query gets, having no owner), co-application
+  only, and the default without its volume correction (``volume_correction=0``).
 """
 
 from __future__ import annotations
@@ -95,13 +96,16 @@ def main() -> None:
             queries.append((t, {org_key(a, "company") for a, k in kinds.items() if k == "company"}))
 
     default = LicenseeRanker(version, directory=directory)
-    portfolio_only = LicenseeRanker(version, LicenseeConfig(w_coapplication=0.0), directory=directory)
+    portfolio_only = LicenseeRanker(version, LicenseeConfig(w_coapplication=0.0, volume_correction=0.0),
+                                    directory=directory)
     coapp_only = LicenseeRanker(version, LicenseeConfig(w_portfolio=0.0), directory=directory)
+    uncorrected = LicenseeRanker(version, LicenseeConfig(volume_correction=0.0), directory=directory)
     retriever = version.retriever
     rng = random.Random(0)
 
     ranks: dict[str, list[int | None]] = {k: [] for k in (
-        "random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only", "default")}
+        "random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only",
+        "default_without_volume_correction", "default")}
     random_runs: list[list[int | None]] = [[] for _ in range(200)]
     misses = []
     times = []
@@ -124,7 +128,8 @@ def main() -> None:
             s = [float(lexical[p]) for p in c.patents if p != pos] if lexical is not None else []
             values.append((-max(s) if s else 0.0, c.key))
         ranks["lexical_portfolio"].append(first_rank([k for _, k in sorted(values)], relevant))
-        for name, ranker in (("portfolio_only", portfolio_only), ("coapplication_only", coapp_only)):
+        for name, ranker in (("portfolio_only", portfolio_only), ("coapplication_only", coapp_only),
+                             ("default_without_volume_correction", uncorrected)):
             order = [c.org.key for c in ranker.rank(technology_id=t.id, top_k=len(cands))]
             ranks[name].append(first_rank(order, relevant))
         t0 = time.perf_counter()
@@ -166,7 +171,8 @@ def main() -> None:
           f"queries {len(queries)} · {report['mean_s_per_query']} s/query")
     print(f"{'ranking':22} {'hit@1':>7} {'hit@5':>7} {'mrr@5':>7}   answerable ({sum(answerable)}):"
           f" {'hit@1':>7} {'hit@5':>7} {'mrr@5':>7}")
-    for name in ("random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only", "default"):
+    for name in ("random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only",
+                 "default_without_volume_correction", "default"):
         r, a = results[name], results_answerable[name]
         print(f"{name:22} {r['hit@1']:7.3f} {r['hit@5']:7.3f} {r['mrr@5']:7.3f}   {'':16}"
               f"{a['hit@1']:7.3f} {a['hit@5']:7.3f} {a['mrr@5']:7.3f}")

@@ -6,11 +6,14 @@ four signals, each reported with its contribution to the score and its evidence:
 ``portfolio``
     How close the company's own patents are to the query: the query is searched with the index's
     retrieval pipeline over every portfolio patent at once (the query technology itself left out; fused
-    scores are standardised over that pool), and the company's value is its BEST patent's score minus
-    ``volume_correction × E[max of n standard normals]``, ``n`` its portfolio size. Not a sum nor a plain
-    max: the best of 90 patents is high by chance alone, and the correction (Blom's approximation of the
-    expected maximum) removes that head start, so a company with 90 unrelated patents does not win by
-    volume while one close patent stays strong evidence.
+    scores are standardised over that pool), and the company's value is its BEST patent's score — not a
+    sum nor a mean over the portfolio, so a company with 90 unrelated patents does not win by volume and
+    one close patent (a family filing, a follow-up) is strong evidence. The best of many patents is still
+    high by chance alone, a head start that acts as an implicit popularity prior; when the query has an
+    owner, the explicit co-application prior below takes that role, and the head start is removed:
+    ``volume_correction × E[max of n standard normals]`` (Blom's approximation, ``n`` the portfolio size)
+    is subtracted. On the development benchmark that pairing is best both ways (with an owner: correction
+    on 0.717 vs off 0.687 hit@1; free text: off 0.606 vs on 0.495; ``docs/quality.md``).
 ``coapplication``
     Prior joint applications of the company with the owning institution(s), other than the query itself:
     ``log(1 + 2·count)`` — up to a per-query constant, the log of the smoothed share
@@ -49,7 +52,7 @@ from matcher.records import Technology
 class LicenseeConfig:
     """Signal weights and aggregation parameters (see the module docstring)."""
 
-    volume_correction: float = 1.0
+    volume_correction: float = 1.0  # applied only when the query has an owner (see the module docstring)
     w_portfolio: float = 1.0
     w_coapplication: float = 2.0
     w_demands: float = 10.0
@@ -179,7 +182,8 @@ class LicenseeRanker:
         out = []
         for o in orgs:
             items = sorted(((sims[p], p) for p in o.patents if p in sims), key=lambda x: (-x[0], x[1]))
-            portfolio = items[0][0] - cfg.volume_correction * expected_max(len(items)) if items else 0.0
+            correction = cfg.volume_correction * expected_max(len(items)) if owners else 0.0
+            portfolio = items[0][0] - correction if items else 0.0
             joint = sorted({p for inst in owners for p in o.coapplications.get(inst, ()) if usable[p]})
             coapp = math.log1p(2 * len(joint))
             demand_scores = sorted(((cos[demands[i].query_text], i) for i in o.demands), key=lambda x: (-x[0], x[1]))
