@@ -105,7 +105,6 @@ class LicenseeRanker:
         self.directory = directory or CompanyDirectory.build(
             version.technologies, version.companies, version.demands
         )
-        self._ids = {t.id: i for i, t in enumerate(version.technologies)}
         self._vectors: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ query
@@ -121,8 +120,11 @@ class LicenseeRanker:
         ids = [technology_id] if technology_id else list(members or [])
         positions = []
         for tid in ids:
-            pos = self._ids.get(str(tid))
-            if pos is None or (visible is not None and not visible[pos]):
+            try:
+                pos = self.version.position_of(str(tid))
+            except NotFoundError:
+                pos = None
+            if pos is None or (visible is not None and not visible[pos]):  # the same error: no existence leak
                 raise NotFoundError(f"technology {tid!r} not found")
             positions.append(pos)
         techs = [self.version.technologies[p] for p in positions]

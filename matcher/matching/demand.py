@@ -155,6 +155,7 @@ class DemandMatcher:
         self.pool = pool
         self.title_weight = title_weight
         self.facet_weight = facet_weight
+        self._title_terms: dict[int, list[set[str]]] = {}  # position → key terms of its titles
 
     def requirements(self, demand: DemandProfile) -> list[str]:
         return list(demand.requirements) if demand.requirements else split_requirements(demand.text)
@@ -277,12 +278,12 @@ class DemandMatcher:
 
     def _title_overlaps(self, position: int, req_terms: list[set[str]]) -> np.ndarray:
         """Dice overlap of each requirement's key terms with the technology's title (Korean or English)."""
-        cache = self.__dict__.setdefault("_title_cache", {})
-        if position not in cache:
+        titles = self._title_terms.get(position)
+        if titles is None:
             tech = self.version.technologies[position]
             analyzer = self.version.retriever.analyzer
-            cache[position] = [_title_terms(analyzer, x) for x in (tech.title, tech.title_en) if x.strip()]
-        titles = cache[position]
+            titles = [_title_terms(analyzer, x) for x in (tech.title, tech.title_en) if x.strip()]
+            self._title_terms[position] = titles
         return np.array([max((title_overlap(r, t) for t in titles), default=0.0) for r in req_terms])
 
     def _similarity(self, positions: list[int]) -> np.ndarray | None:

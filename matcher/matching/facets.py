@@ -140,21 +140,20 @@ def _joining_particles(sentence: str) -> list[tuple[int, int]]:
 
 def _clauses(sentence: str) -> list[str]:
     cuts = sorted([(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)] + _joining_particles(sentence))
-    spans, start = [], 0
+    bounds, start = [], 0
     for a, b in cuts:
-        if a < start:  # overlapping cut
+        if a >= start:  # skip a cut overlapping the previous one
+            bounds.append((start, a))
+            start = b
+    bounds.append((start, len(sentence)))
+    spans: list[tuple[int, int]] = []
+    for a, b in bounds:
+        if not sentence[a:b].strip():
             continue
-        if sentence[start:a].strip():
-            if spans and _ANAPHOR.match(_clean(sentence[start:a])):
-                spans[-1] = (spans[-1][0], a)  # "…, 이의 제조방법" continues the previous piece
-            else:
-                spans.append((start, a))
-        start = b
-    if sentence[start:].strip():
-        if spans and _ANAPHOR.match(_clean(sentence[start:])):
-            spans[-1] = (spans[-1][0], len(sentence))
+        if spans and _ANAPHOR.match(_clean(sentence[a:b])):
+            spans[-1] = (spans[-1][0], b)  # "…, 이의 제조방법" continues the previous piece
         else:
-            spans.append((start, len(sentence)))
+            spans.append((a, b))
     pieces = [sentence[a:b].strip() for a, b in _merge_short(spans, sentence)]
     return [p for p in pieces if _clean(p) and not _is_boilerplate(_clean(p))]
 
