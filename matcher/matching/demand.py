@@ -22,7 +22,7 @@ from matcher.errors import ValidationError
 from matcher.index.store import IndexVersion
 from matcher.matching.bundles import BundleConfig, select_bundles, single_institution_cover
 from matcher.matching.facets import split_requirements
-from matcher.records import DemandProfile, Technology
+from matcher.records import DemandProfile, Technology, check_iso_date
 
 FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_status", "trl_min", "trl_max")
 #: fused score at which a technology half-covers a facet, and the logistic slope around it
@@ -80,6 +80,15 @@ def filter_predicate(filters: dict[str, Any]) -> Callable[[Technology], bool] | 
     statuses = set(as_list("legal_status"))
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     trl_min, trl_max = filters.get("trl_min"), filters.get("trl_max")
+    for key, value in (("date_from", date_from), ("date_to", date_to)):
+        check_iso_date(key, value or None, what="filter")
+    for key, value in (("trl_min", trl_min), ("trl_max", trl_max)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
+            raise ValidationError(f"filter {key!r} must be an integer from 1 to 9, got {value!r}", field=key)
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError(f"filter 'date_from' ({date_from}) is after 'date_to' ({date_to})", field="date_to")
+    if trl_min is not None and trl_max is not None and trl_min > trl_max:
+        raise ValidationError(f"filter 'trl_min' ({trl_min}) is above 'trl_max' ({trl_max})", field="trl_max")
 
     def keep(t: Technology) -> bool:
         if institutions and not institutions & set(t.institutions or t.applicants):
