@@ -26,6 +26,7 @@ from typing import IO, Any
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.auth import KEY_ID, VIEWER
 from service.limits import api_path
 
 log = logging.getLogger("matcher.service")
@@ -156,12 +157,11 @@ class AuditMiddleware:
             self.audit.write(self.entry(scope, status, started, size, bytes(captured)))
 
     def entry(self, scope: Scope, status: int, started: float, size: int, body: bytes) -> dict[str, Any]:
-        state = scope.get("state") or {}
-        viewer = state.get("viewer")
+        viewer = scope.get(VIEWER)
         now = time.time()
         entry: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
-            "key_id": state.get("key_id"),
+            "key_id": scope.get(KEY_ID),
             "role": getattr(viewer, "role", None),
             "institution": getattr(viewer, "institution", None),
             "method": scope.get("method"),

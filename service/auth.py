@@ -4,8 +4,8 @@ Missing or unknown keys are 401 (with ``WWW-Authenticate: Bearer``), an insuffic
 are raised as library errors and rendered by the one handler in ``service/errors.py``.
 
 The key of an ``/api`` request is checked by :class:`service.limits.GuardMiddleware` *before* the body is
-read (:func:`authenticate`); it leaves the caller in the request state (``viewer``, ``key_id``), which
-:func:`get_viewer` returns. Called without that middleware, :func:`get_viewer` checks the header itself.
+read (:func:`authenticate`); it leaves the caller in the request's scope (``VIEWER``, ``KEY_ID``), where
+:func:`get_viewer` takes it. Called without that middleware, :func:`get_viewer` checks the header itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from matcher.access import Viewer
 from matcher.errors import AuthenticationError, PermissionDeniedError
 from matcher.keys import KeyStore
+
+#: scope keys of the checked caller (set by service.limits.GuardMiddleware, or here)
+VIEWER, KEY_ID = "matcher.viewer", "matcher.key_id"
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `matcher keys create`, as `Bearer KEY`")
 
@@ -45,11 +48,11 @@ def authenticate(keys: KeyStore, authorization: str | None) -> tuple[dict[str, A
 def get_viewer(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Viewer:
-    viewer = getattr(request.state, "viewer", None)
+    viewer = request.scope.get(VIEWER)
     if isinstance(viewer, Viewer):  # checked before the body was read (service/limits.py)
         return viewer
     record, viewer = authenticate(request.app.state.keys, request.headers.get("authorization"))
-    request.state.viewer, request.state.key_id = viewer, record.get("id")
+    request.scope[VIEWER], request.scope[KEY_ID] = viewer, record.get("id")
     return viewer
 
 

@@ -3,8 +3,8 @@
 :class:`GuardMiddleware` is plain ASGI (no body buffering). For every HTTP request it
 
 1. on ``/api/*``: checks ``Authorization: Bearer KEY`` with the key store (``service/auth.py``) and answers
-   401 at once when it is missing or unknown; a known key's viewer and key id go into the request state
-   (``request.state.viewer``, ``request.state.key_id``), where :func:`service.auth.get_viewer` finds them;
+   401 at once when it is missing or unknown; a known key's viewer and key id go into the request's scope
+   (``service.auth.VIEWER``, ``KEY_ID``), where :func:`service.auth.get_viewer` finds them;
 2. refuses a declared ``Content-Length`` over ``max_body_bytes`` with 413 at once;
 3. counts the body as the application reads it (chunked or mis-declared bodies) and, once it passes the
    limit, answers 413 itself and tells the application the client has gone (``http.disconnect``); whatever
@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.errors import MatcherError
-from service.auth import authenticate
+from service.auth import KEY_ID, VIEWER, authenticate
 
 #: the setting's name, as the 413 message cites it
 LIMIT_SETTING = "MATCHER_MAX_BODY_BYTES"
@@ -81,8 +81,8 @@ class GuardMiddleware:
                 await send_json(send, exc.http_status, {"detail": str(exc), "error": type(exc).__name__},
                                 {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None)
                 return
-            state = scope.setdefault("state", {})
-            state["viewer"], state["key_id"] = viewer, record.get("id")
+            # in the scope itself (one per request), not in scope["state"], which a server may share
+            scope[VIEWER], scope[KEY_ID] = viewer, record.get("id")
 
         declared = header(scope, b"content-length")
         if declared is not None:
