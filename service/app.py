@@ -28,6 +28,7 @@ from service.audit import AuditLog, AuditMiddleware
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
 from service.limits import GuardMiddleware
+from service.redact import technology_for_officers
 from service.schemas import (
     BundlesRequest,
     BundlesResponse,
@@ -129,7 +130,8 @@ def api_router() -> APIRouter:
                 responses={404: {"model": Problem, "description": "no such technology (or not visible)"}})
     def technology(tech_id: Annotated[str, PathParam(max_length=128, examples=["DEMO-0001"])],
                    viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        return snap.technology(tech_id, viewer).to_dict()
+        record = snap.technology(tech_id, viewer).to_dict()
+        return record if viewer.is_admin else technology_for_officers(record)  # no server paths for officers
 
     @router.post("/admin/reload", response_model=Reloaded, tags=["admin"], responses=_ADMIN_ERRORS,
                  summary="Serve a newly published index version now (otherwise picked up by polling)")

@@ -186,6 +186,13 @@ def test_index_manifest_shows_officers_no_server_paths(client, officer, keys, de
     assert manifest["version"] and manifest["count"] > 0 and manifest["encoders"]
 
 
+def test_technology_detail_shows_officers_only_the_source_file_name(client, officer, keys):
+    mine = client.get("/api/technologies/DEMO-0001", headers=officer).json()
+    admin = client.get("/api/technologies/DEMO-0001", headers=auth(keys[1]["admin"])).json()
+    assert "/" in admin["source_file"] and mine["source_file"] == Path(admin["source_file"]).name
+    assert {k: v for k, v in mine.items() if k != "source_file"} == {k: v for k, v in admin.items() if k != "source_file"}
+
+
 def test_path_scrubber():
     scrubbed = without_server_paths({"a": "/srv/x", "b": ["C:\\data", "bm25.npz", "~/m"], "path": "rel/dir",
                                      "c": {"model": "../m", "name": "minilm"}, "n": 3})
