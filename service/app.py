@@ -163,6 +163,8 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         if not keys.records():
             log.warning("no API keys in %s: create one with 'matcher keys create --role admin --keys-file %s'",
                         settings.keys_file, settings.keys_file)
+        log.info("request bodies up to %d bytes; audit log: %s%s", settings.max_body_bytes,
+                 settings.audit_log or "none", " (with query texts)" if audit is not None and settings.audit_queries else "")
         engine.start()
         try:
             yield

@@ -149,6 +149,34 @@ def test_raw_asgi_reads_nothing_without_a_key_and_at_most_the_limit_with_one(cli
     assert status == 413 and read == 0 and body["detail"].startswith("request body is 50000000 bytes")
 
 
+def test_concurrent_callers_keep_their_own_key(client, keys):
+    """The checked caller rides in each request's scope: concurrent requests with different keys sharing one
+    server ``state`` dict (as a server may pass) each get their own role."""
+    shared_state: dict = {}
+
+    async def me(key: str) -> dict:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+                 "path": "/api/me", "raw_path": b"/api/me", "root_path": "", "query_string": b"",
+                 "headers": [(b"authorization", f"Bearer {key}".encode())], "client": ("127.0.0.1", 1),
+                 "server": ("127.0.0.1", 80), "state": shared_state}
+        await client.app(scope, receive, send)
+        return json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+
+    async def many() -> list[dict]:
+        return await asyncio.gather(*(me(keys[1]["admin" if i % 2 else "officer"]) for i in range(40)))
+
+    roles = [r["role"] for r in asyncio.run(many())]
+    assert roles == ["admin" if i % 2 else "officer" for i in range(40)]
+
+
 def test_the_largest_valid_request_fits_the_default_limit():
     largest = {"text": "가" * 5000, "requirements": ["나" * 2000] * 20, "top_k": 100,
                "filters": {"institutions": ["다" * 200] * 50, "ipc_prefixes": ["G06N" * 5] * 50,
