@@ -70,8 +70,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from matcher.search import Searcher, open_index
+    from matcher.search import Searcher, check_query, open_index
 
+    check_query(args.query, args.top_k)  # before a model loads
     version = open_index(args.index, _settings(args).encoder)
     hits = Searcher(version).search(args.query, args.top_k)
     rows = [h.to_dict() for h in hits]
@@ -134,10 +135,12 @@ def _eval_pairs(args: argparse.Namespace) -> int:
 
 def _demand_and_matcher(args: argparse.Namespace, top_k: int) -> tuple[Any, Any]:
     """The demand (checked before any model loads) and a matcher over the current index version."""
-    from matcher.matching.demand import DemandMatcher, load_demand
-    from matcher.search import check_query, open_index
+    from matcher.matching.demand import DemandMatcher, filter_predicate, load_demand
+    from matcher.search import check_demand_texts, check_query, open_index
 
     demand = load_demand(args.demand)
+    check_demand_texts(demand.text, demand.requirements)
+    filter_predicate(dict(demand.filters))  # bad filters are reported before a model loads
     check_query(demand.query_text, top_k)
     return demand, DemandMatcher(open_index(args.index, _settings(args).encoder))
 
@@ -179,10 +182,11 @@ def cmd_bundles(args: argparse.Namespace) -> int:
 
 def cmd_licensees(args: argparse.Namespace) -> int:
     from matcher.licensing import LicenseeRanker
-    from matcher.search import check_query, open_index
+    from matcher.search import check_query, check_query_text, open_index
 
     members = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else None
     if args.text is not None:
+        check_query_text(args.text, "text")
         check_query(args.text, args.top_k)
     ranker = LicenseeRanker(open_index(args.index, _settings(args).encoder))
     found = ranker.rank(technology_id=args.technology, text=args.text, members=members, top_k=args.top_k,

@@ -28,6 +28,7 @@ from matcher.matching.demand import DemandMatcher
 from matcher.matching.groups import load_groups
 from matcher.records import Technology
 from matcher.search import Searcher, open_index
+from service.redact import without_server_paths
 from service.settings import ServiceSettings
 
 log = logging.getLogger("matcher.service")
@@ -83,8 +84,10 @@ class Snapshot:
     def manifest_for(self, viewer: Viewer) -> dict[str, Any]:
         """The manifest, with every count computed over what ``viewer`` may see.
 
-        For non-admins the corpus hash and the vocabulary size are left out and counts cover the visible
-        technologies only, whether or not the index holds confidential ones (so it cannot be told)."""
+        For non-admins the corpus hash and the vocabulary size are left out, counts cover the visible
+        technologies only, whether or not the index holds confidential ones (so it cannot be told), and
+        server file paths (corpus directory, model directories, caches) are left out
+        (``service/redact.py``)."""
         manifest = self.version.manifest
         if viewer.is_admin:
             return manifest
@@ -111,7 +114,7 @@ class Snapshot:
         if isinstance(manifest.get("groups"), dict) and self.groups is not None:
             groups = self.visible_groups(viewer)
             out["groups"] = {"count": len(groups), "convergence": sum(bool(g["convergence"]) for g in groups)}
-        return out
+        return without_server_paths(out)  # type: ignore[no-any-return]
 
 
 class Engine:
