@@ -7,13 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matcher.errors import ConfigError
+from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env  # one default for the service and the CLI
 
-DEFAULT_KEYS_FILE = Path("var/keys.json")
-
-
-def keys_file_from_env() -> Path:
-    """``MATCHER_KEYS_FILE`` or ``var/keys.json`` (shared by ``matcher serve`` and ``matcher keys``)."""
-    return Path(os.environ.get("MATCHER_KEYS_FILE") or DEFAULT_KEYS_FILE)
+__all__ = ["DEFAULT_KEYS_FILE", "ServiceSettings", "keys_file_from_env"]
 
 
 @dataclass(frozen=True)
