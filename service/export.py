@@ -66,6 +66,13 @@ def _join(values: Any, sep: str = "; ") -> str:
     return sep.join(str(v) for v in values if v is not None and v != "")
 
 
+def _merge(values: list[Any]) -> Any:
+    """One member's value as it is; several members' values joined (missing ones as ``–``)."""
+    if len(values) == 1:
+        return values[0]
+    return _join("–" if v is None else v for v in values)
+
+
 def _active(legal_status: Any, given: Any = None) -> bool | None:
     if isinstance(given, bool):
         return given
@@ -140,7 +147,7 @@ def bundle_rows(response: Mapping[str, Any], lookup: Lookup = _none) -> list[Row
                 "member_ids": _join(members),
                 "member_titles": _join(titles.get(m) or r.get("title") or m for m, r in zip(members, records, strict=True)),
                 "member_institutions": _join(dict.fromkeys(i for r in records for i in (r.get("institutions") or []))),
-                **{k: _join("" if f[k] is None else f[k] for f in facts) for k in TECH_FIELDS},
+                **{k: _merge([f[k] for f in facts]) for k in TECH_FIELDS},
             })
     return rows
 
