@@ -495,3 +495,16 @@ def test_contract_shapes_render(page, server):
     assert "No good match" in (page.text_content("#matches") or "")
     assert page.is_hidden("#pager")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_search_box_shows_status_and_opens_detail(page, server):
+    _login(page, server[1])
+    page.fill("#search-query", "배터리 셀 밸런싱")
+    page.click("#search-submit")
+    page.wait_for_selector("#search-results li.hit")
+    page.wait_for_function("!document.querySelector('#search-results [data-pending]')")
+    hits = page.locator("#search-results li.hit")
+    assert all((hits.nth(i).locator(".badge").text_content() or "").strip() for i in range(hits.count()))
+    hits.first.locator(".title-link").click()
+    page.wait_for_selector("#detail:not([hidden]) #detail-fields dd")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -714,6 +714,38 @@ async function exportFile(kind, format) {
   }
 }
 
+// ---------- search ----------
+
+async function submitSearch(event) {
+  event.preventDefault();
+  const query = $("search-query").value.trim();
+  const out = $("search-results");
+  if (!query) {
+    out.replaceChildren(el("li", { class: "error" }, "검색어를 입력하세요 / enter a query"));
+    return;
+  }
+  if (!currentKey()) {
+    out.replaceChildren(el("li", { class: "error" }, "먼저 API 키를 저장하세요 / save your API key first"));
+    return;
+  }
+  out.replaceChildren(el("li", { class: "muted" }, "검색 중… / searching…"));
+  try {
+    const data = await api("/api/search", { method: "POST", body: { query, top_k: 20 } });
+    const hits = Array.isArray(data) ? data : data.hits || data.results || [];
+    out.replaceChildren();
+    if (!hits.length) out.append(el("li", { class: "empty" }, messageOf(data) || TEXT.noMatches));
+    for (const h of hits) {
+      const li = el("li", { class: "hit", "data-id": h.id });
+      li.append(el("div", { class: "head" }, scoreView(h), " ", titleButton(h.id, h.title)),
+        labelled("기관 / Institutions", `${list(h.institutions) || h.institution || "–"} · ${h.id}`, "institutions meta"),
+        factsLine(h));
+      out.append(li);
+    }
+  } catch (err) {
+    out.replaceChildren(el("li", { class: "error" }, `오류 / error: ${errorText(err)}`));
+  }
+}
+
 // ---------- actions ----------
 
 function demandBody() {
@@ -791,6 +823,7 @@ $("key-form").addEventListener("submit", saveKey);
 $("change-key").addEventListener("click", forgetKey);
 $("demand-form").addEventListener("submit", submitDemand);
 $("reset-filters").addEventListener("click", resetFilters);
+$("search-form").addEventListener("submit", submitSearch);
 $("f-status").addEventListener("change", onStatusChange);
 $("page-prev").addEventListener("click", () => goToPage(state.page - 1));
 $("page-next").addEventListener("click", () => goToPage(state.page + 1));
