@@ -646,10 +646,12 @@ const DETAIL_FIELDS = [
 ];
 
 let detailRequest = 0;
+let detailOpener = null;  // focus goes back to it when the panel closes
 
 async function showDetail(id) {
   const mine = ++detailRequest;
   const panel = $("detail");
+  if (panel.hidden) detailOpener = document.activeElement;
   panel.hidden = false;
   panel.dataset.id = id;
   $("detail-title").textContent = id;
@@ -680,6 +682,8 @@ async function showDetail(id) {
 function closeDetail() {
   $("detail").hidden = true;
   detailRequest++;
+  if (detailOpener && document.contains(detailOpener)) detailOpener.focus();
+  detailOpener = null;
 }
 
 // ---------- export ----------
