@@ -26,7 +26,7 @@ from matcher.records import DemandProfile
 from service import export
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
-from service.institutions import declared_institutions, institution_listing
+from service.institutions import institution_listing
 from service.schemas import (
     BundlesRequest,
     BundlesResponse,
@@ -145,8 +145,7 @@ def api_router() -> APIRouter:
                 summary="Institutions with technologies the calling key may see (for filters)",
                 description="Canonical names, their other spellings and the number of visible technologies.")
     def institutions(viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
-        declared = declared_institutions(str(snap.version.path / "institutions.jsonl"))
-        return institution_listing(snap.version.technologies, snap.visible(viewer), declared)
+        return institution_listing(snap.version.technologies, snap.visible(viewer), snap.version.registry)
 
     @router.post("/export/matches", tags=["export"], response_class=Response, responses=_EXPORT,
                  summary="The answer of POST /api/match as a CSV or XLSX file (one row per match)")

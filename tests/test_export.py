@@ -9,8 +9,9 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from matcher.institutions import InstitutionRegistry
 from matcher.keys import KeyStore
-from matcher.records import Technology
+from matcher.records import Institution, Technology
 from service import export
 from service.app import create_app
 from service.institutions import institution_listing
@@ -118,14 +119,14 @@ def test_files_csv_bom_and_xlsx_with_korean_and_no_formulas():
 def test_institution_listing_groups_spellings_and_respects_visibility():
     techs = [Technology(id=f"T{i}", title="t", institutions=names) for i, names in enumerate([
         ("누리대학교 산학협력단",), ("누리대학교산학협력단",), ("누리대학교 산학협력단", "한빛대학교"), ("한빛대",), ("기타연구원",)])]
-    declared = [{"name": "한빛대학교 산학협력단", "aliases": ["한빛대", "한빛대학교"]}]
-    listing = {r["name"]: r for r in institution_listing(techs, None, declared)}
+    registry = InstitutionRegistry([Institution(name="한빛대학교 산학협력단", aliases=("한빛대", "한빛대학교"))], techs)
+    listing = {r["name"]: r for r in institution_listing(techs, None, registry)}
     assert listing["누리대학교 산학협력단"]["count"] == 3
     assert listing["누리대학교 산학협력단"]["aliases"] == ["누리대학교산학협력단"]
     assert listing["한빛대학교 산학협력단"]["count"] == 2 and "한빛대" in listing["한빛대학교 산학협력단"]["aliases"]
     import numpy as np
 
-    hidden = institution_listing(techs, np.array([True, True, True, True, False]), declared)
+    hidden = institution_listing(techs, np.array([True, True, True, True, False]), registry)
     assert "기타연구원" not in {r["name"] for r in hidden}
 
 
