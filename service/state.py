@@ -27,6 +27,8 @@ from matcher.licensing import LicenseeRanker
 from matcher.matching.demand import DemandMatcher
 from matcher.matching.groups import load_groups
 from matcher.records import Technology
+from matcher.retrieval.querycache import default_query_cache
+from matcher.runtime import configure_serving, encode_slots
 from matcher.search import Searcher, open_index
 from service.settings import ServiceSettings
 
@@ -206,4 +208,7 @@ def load_engine(settings: ServiceSettings, encoders: Mapping[str, Encoder] | Non
         version = IndexStore(settings.index).load(encoders)
     else:
         version = open_index(settings.index, settings.encoder)
+    # many small concurrent requests: one thread each, a bounded number of encodes at once (matcher/runtime.py)
+    configure_serving(version.retriever.encoders.values())
+    default_query_cache().set_encode_slots(encode_slots())
     return Engine(Snapshot.of(version), IndexStore(settings.index), settings.reload_interval)

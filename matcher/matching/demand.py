@@ -175,6 +175,7 @@ class DemandMatcher:
         retriever = self.version.retriever
         allowed = self._allowed(demand, visible)
         reqs = self.requirements(demand)
+        retriever.prepare([demand.query_text, *reqs])  # every text encoded once, one batch per encoder
         whole = retriever.search(demand.query_text, self.pool, allowed=allowed)
         per_req = [retriever.search(r, self.pool, allowed=allowed) for r in reqs]
         candidates = sorted({s.position for s in whole} | {s.position for hits in per_req for s in hits})
