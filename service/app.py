@@ -89,28 +89,39 @@ def api_router() -> APIRouter:
 
     @router.post("/search", response_model=list[SearchHit], tags=["search"], summary="Ranked technologies for a query")
     def search(body: SearchRequest, viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
-        hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
-        return [h.to_dict() for h in hits]
+        def compute() -> list[dict[str, Any]]:
+            hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
+            return [h.to_dict() for h in hits]
+
+        return snap.results.get_or_compute("search", viewer, body, compute)
 
     @router.post("/match", response_model=MatchResponse, tags=["matching"],
                  summary="Match a demand to technologies, with per-requirement coverage and evidence")
     def match(body: MatchRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        reqs, matches = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer))
-        return {"requirements": reqs, "matches": [m.to_dict() for m in matches]}
+        def compute() -> dict[str, Any]:
+            reqs, matches = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer))
+            return {"requirements": reqs, "matches": [m.to_dict() for m in matches]}
+
+        return snap.results.get_or_compute("match", viewer, body, compute)
 
     @router.post("/bundles", response_model=BundlesResponse, tags=["matching"],
                  summary="Convergence bundles: technologies of several institutions covering a demand together")
     def bundles(body: BundlesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        return snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer))
+        return snap.results.get_or_compute(
+            "bundles", viewer, body,
+            lambda: snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer)))
 
     @router.post("/licensees", response_model=list[LicenseeCandidate], tags=["licensing"],
                  responses={404: {"model": Problem, "description": "no such technology (or not visible)"}},
                  summary="Licensee candidates (companies) for a technology, a bundle or a text, with evidence")
     def licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
-        found = snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
-                                    top_k=body.top_k, include_institutions=body.include_institutions,
-                                    visible=snap.visible(viewer))
-        return [c.to_dict() for c in found]
+        def compute() -> list[dict[str, Any]]:
+            found = snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
+                                        top_k=body.top_k, include_institutions=body.include_institutions,
+                                        visible=snap.visible(viewer))
+            return [c.to_dict() for c in found]
+
+        return snap.results.get_or_compute("licensees", viewer, body, compute)
 
     @router.get("/groups", tags=["matching"], summary="Convergence patent groups (특허군)",
                 description="Members the calling key may not see are left out (and groups left empty).")
