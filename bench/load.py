@@ -10,8 +10,9 @@ Starts ``matcher serve`` as a subprocess over ``--index`` (default ``var/demo/in
 ``/health``, warms up, then ``--clients`` threads (one ``httpx.Client`` each) send the fixed query (search)
 or demand (match, bundles) list round-robin for ``--duration`` seconds. ``page`` posts what the officers'
 page posts for one demand: match, then bundles with the same body (both latencies are counted).
-``--fresh`` makes every request body distinct (a request number is appended to each text), so no
-result or vector cache can answer it: the cost of a query never seen before. Client and server share
+``--fresh`` makes every request body distinct (a request number is appended to the query, or to the
+demand's text and to each of its requirements, then listed explicitly), so no result, score-table or
+vector cache can answer it: the cost of a demand never seen before. Client and server share
 the machine's cores, as they do on the 2-core box the numbers in bench/README.md come from. The suite
 never runs this.
 """
@@ -64,22 +65,35 @@ QUERIES = [
 ]
 
 # Written for this benchmark (not taken from any corpus): demands as a company or an officer might write
-# them, two to four requirements each, Korean, English and mixed.
-DEMANDS = [
-    "물류센터용 자율주행 로봇을 개발 중입니다. 실내 위치 추정과 장애물 회피 기술, 그리고 다중 로봇 경로 계획이 필요합니다.",
-    "전기차 배터리 팩의 열 관리 및 배터리 잔존 수명 예측 기술을 찾고 있습니다.",
-    "웨어러블 패치로 심전도를 측정하고, 부정맥을 자동으로 검출하는 인공지능 기술이 필요합니다.",
-    "1. 스마트팜 작물 생육 모니터링 센서\n2. 양액 자동 공급 제어\n3. 병해충 영상 진단",
-    "반도체 공정의 웨이퍼 결함 검사와 공정 데이터 기반 불량 예측 기술을 도입하려 합니다.",
-    "수처리용 분리막의 오염 저감 기술과 저에너지 해수 담수화 공정을 함께 검토하고 있습니다.",
-    "우리 회사는 화장품 원료 회사로서 천연물 유래 항산화 소재, 피부 흡수 촉진 제형, 안정성 평가 기술이 필요합니다.",
-    "We need indoor SLAM for warehouse robots and a battery management system that predicts remaining range.",
-    "Looking for low-power wireless sensor nodes for factory equipment and on-device anomaly detection "
-    "of vibration signals.",
-    "Our company makes medical imaging software; we want AI-assisted lesion detection in chest X-rays and "
-    "secure sharing of imaging data between hospitals.",
-    "hydrogen fuel cell catalysts with less platinum; durable membrane electrode assemblies; stack cooling",
-    "저희는 식품 포장재 업체입니다. biodegradable packaging film과 항균 코팅 기술, 그리고 산소 차단층 기술을 찾습니다.",
+# them, two to four requirements each, Korean, English and mixed; with the requirements an officer would
+# list for each (sent only by --fresh, see drive()).
+DEMANDS: list[tuple[str, list[str]]] = [
+    ("물류센터용 자율주행 로봇을 개발 중입니다. 실내 위치 추정과 장애물 회피 기술, 그리고 다중 로봇 경로 계획이 필요합니다.",
+     ["실내 위치 추정", "장애물 회피", "다중 로봇 경로 계획"]),
+    ("전기차 배터리 팩의 열 관리 및 배터리 잔존 수명 예측 기술을 찾고 있습니다.",
+     ["배터리 팩 열 관리", "배터리 잔존 수명 예측"]),
+    ("웨어러블 패치로 심전도를 측정하고, 부정맥을 자동으로 검출하는 인공지능 기술이 필요합니다.",
+     ["웨어러블 심전도 측정 패치", "부정맥 자동 검출 인공지능"]),
+    ("1. 스마트팜 작물 생육 모니터링 센서\n2. 양액 자동 공급 제어\n3. 병해충 영상 진단",
+     ["스마트팜 작물 생육 모니터링 센서", "양액 자동 공급 제어", "병해충 영상 진단"]),
+    ("반도체 공정의 웨이퍼 결함 검사와 공정 데이터 기반 불량 예측 기술을 도입하려 합니다.",
+     ["웨이퍼 결함 검사", "공정 데이터 기반 불량 예측"]),
+    ("수처리용 분리막의 오염 저감 기술과 저에너지 해수 담수화 공정을 함께 검토하고 있습니다.",
+     ["분리막 오염 저감", "저에너지 해수 담수화"]),
+    ("우리 회사는 화장품 원료 회사로서 천연물 유래 항산화 소재, 피부 흡수 촉진 제형, 안정성 평가 기술이 필요합니다.",
+     ["천연물 유래 항산화 소재", "피부 흡수 촉진 제형", "화장품 안정성 평가"]),
+    ("We need indoor SLAM for warehouse robots and a battery management system that predicts remaining range.",
+     ["indoor SLAM for warehouse robots", "battery management with remaining range prediction"]),
+    ("Looking for low-power wireless sensor nodes for factory equipment and on-device anomaly detection "
+     "of vibration signals.",
+     ["low-power wireless sensor nodes", "on-device vibration anomaly detection"]),
+    ("Our company makes medical imaging software; we want AI-assisted lesion detection in chest X-rays and "
+     "secure sharing of imaging data between hospitals.",
+     ["lesion detection in chest X-rays", "secure medical image sharing between hospitals"]),
+    ("hydrogen fuel cell catalysts with less platinum; durable membrane electrode assemblies; stack cooling",
+     ["low-platinum fuel cell catalyst", "durable membrane electrode assembly", "fuel cell stack cooling"]),
+    ("저희는 식품 포장재 업체입니다. biodegradable packaging film과 항균 코팅 기술, 그리고 산소 차단층 기술을 찾습니다.",
+     ["biodegradable packaging film", "항균 코팅", "산소 차단층"]),
 ]
 
 
@@ -142,16 +156,25 @@ ROUTES = {"search": ["/api/search"], "match": ["/api/match"], "bundles": ["/api/
           "page": ["/api/match", "/api/bundles"]}
 
 
-def body_for(route: str, text: str, top_k: int) -> dict:
-    """The request body of ``route`` for one query or demand text."""
+Item = str | tuple[str, list[str]]  # a query, or a demand with the requirements an officer would list
+
+
+def body_for(route: str, item: Item, top_k: int, number: int | None = None) -> dict:
+    """The request body of ``route`` for one query or demand.
+
+    ``number`` (``--fresh``) is appended to the query, or to a demand's text and to each of its listed
+    requirements (sent explicitly then), so every text the server encodes is one it has not seen."""
+    text, reqs = (item, []) if isinstance(item, str) else item
+    tag = "" if number is None else f" {number}"
     if route == "/api/search":
-        return {"query": text, "top_k": top_k}
-    if route == "/api/match":
-        return {"text": text, "top_k": top_k}
-    return {"text": text, "top_n": 5}
+        return {"query": text + tag, "top_k": top_k}
+    body: dict = {"text": text + tag}
+    if number is not None and reqs:
+        body["requirements"] = [r + tag for r in reqs]
+    return {**body, "top_k": top_k} if route == "/api/match" else {**body, "top_n": 5}
 
 
-def drive(base: str, key: str, texts: list[str], clients: int, seconds: float, top_k: int, *,
+def drive(base: str, key: str, texts: list[Item], clients: int, seconds: float, top_k: int, *,
           endpoint: str = "search", fresh: bool = False, counter: list[int] | None = None) -> dict:
     """``clients`` threads post texts round-robin until the deadline; latencies in ms of 200 answers."""
     latencies: list[list[tuple[float, bool, str]]] = [[] for _ in range(clients)]  # (ms, Korean?, route)
@@ -167,16 +190,18 @@ def drive(base: str, key: str, texts: list[str], clients: int, seconds: float, t
             i = n * 7  # clients start at different texts
             start.wait()
             while time.perf_counter() < stop_at[0]:
-                text = texts[i % len(texts)]
+                item = texts[i % len(texts)]
+                text = item if isinstance(item, str) else item[0]
                 i += 1
+                number = None
                 if fresh:  # a request number nobody asked before: no cache can answer it
                     with lock:
                         counter[0] += 1
-                        text = f"{text} {counter[0]}"
+                        number = counter[0]
                 for route in ROUTES[endpoint]:
                     t = time.perf_counter()
                     try:
-                        code = client.post(route, json=body_for(route, text, top_k)).status_code
+                        code = client.post(route, json=body_for(route, item, top_k, number)).status_code
                     except httpx.HTTPError as exc:
                         code = type(exc).__name__
                     ms = (time.perf_counter() - t) * 1000
@@ -242,7 +267,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.clients < 1 or args.duration <= 0:
         parser.error("--clients must be ≥ 1 and --duration > 0")
-    texts = QUERIES if args.endpoint == "search" else DEMANDS
+    texts: list[Item] = list(QUERIES) if args.endpoint == "search" else list(DEMANDS)
     if args.queries:
         texts = [q.strip() for q in args.queries.read_text(encoding="utf-8").splitlines() if q.strip()]
         if not texts:
@@ -282,11 +307,12 @@ def main() -> None:
             # then the concurrent pattern for --warmup seconds
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client:
                 for q in texts:
+                    number = None
                     if args.fresh:
                         counter[0] += 1
-                        q = f"{q} {counter[0]}"
+                        number = counter[0]
                     for route in ROUTES[args.endpoint]:
-                        r = client.post(route, json=body_for(route, q, args.top_k))
+                        r = client.post(route, json=body_for(route, q, args.top_k, number))
                         if r.status_code != 200:
                             raise SystemExit(f"warm-up {route} failed: {r.status_code} {r.text[:500]}")
             if args.warmup > 0:
