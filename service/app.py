@@ -125,30 +125,40 @@ def api_router() -> APIRouter:
 
     @router.post("/search", response_model=list[SearchHit], tags=["search"], summary="Ranked technologies for a query")
     def search(body: SearchRequest, viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
-        hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
-        return [h.to_dict() for h in hits]
+        def compute() -> list[dict[str, Any]]:
+            hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
+            return [h.to_dict() for h in hits]
+
+        return snap.results.get_or_compute("search", viewer, body, compute)
 
     @router.post("/match", response_model=MatchResponse, tags=["matching"],
                  summary="Match a demand to technologies, with per-requirement coverage and evidence")
     def match(body: MatchRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        result = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer),
-                                    include_inactive=body.include_inactive, min_relevance=body.min_relevance)
-        return result.to_dict()
+        def compute() -> dict[str, Any]:
+            return snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer),
+                                      include_inactive=body.include_inactive,
+                                      min_relevance=body.min_relevance).to_dict()
+
+        return snap.results.get_or_compute("match", viewer, body, compute)
 
     @router.post("/bundles", response_model=BundlesResponse, tags=["matching"],
                  summary="Convergence bundles: technologies of several institutions covering a demand together")
     def bundles(body: BundlesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        return snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer),
-                                    include_inactive=body.include_inactive)
+        return snap.results.get_or_compute(
+            "bundles", viewer, body,
+            lambda: snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer),
+                                         include_inactive=body.include_inactive))
 
     @router.post("/licensees", response_model=LicenseesResponse, tags=["licensing"],
                  responses={404: {"model": Problem, "description": "no such technology (or not visible)"}},
                  summary="Licensee candidates (companies) for a technology, a bundle or a text, with evidence")
     def licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        found = snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
-                                    top_k=body.top_k, include_institutions=body.include_institutions,
-                                    visible=snap.visible(viewer), include_inactive=body.include_inactive)
-        return found.to_dict()
+        def compute() -> dict[str, Any]:
+            return snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
+                                       top_k=body.top_k, include_institutions=body.include_institutions,
+                                       visible=snap.visible(viewer), include_inactive=body.include_inactive).to_dict()
+
+        return snap.results.get_or_compute("licensees", viewer, body, compute)
 
     @router.get("/institutions", response_model=list[InstitutionInfo], tags=["service"],
                 summary="Institutions with technologies the calling key may see (for filters)",
