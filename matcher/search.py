@@ -12,6 +12,7 @@ import numpy as np
 from matcher.errors import ValidationError
 from matcher.index.store import IndexStore, IndexVersion, check_encoders
 from matcher.records import Technology
+from matcher.retrieval.relevance import RelevanceModel
 
 MAX_TOP_K = 1000
 MAX_QUERY_CHARS = 20_000
@@ -23,21 +24,17 @@ class Hit:
     score: float
     technology: Technology
     components: dict[str, Any] = field(default_factory=dict)
+    relevance: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         t = self.technology
         return {
             "rank": self.rank,
-            "id": t.id,
+            **t.summary(),
+            "relevance": round(float(self.relevance), 3),
             "score": round(float(self.score), 6),
-            "title": t.title,
-            "title_en": t.title_en,
             "institution": t.owner,
-            "institutions": list(t.institutions or t.applicants),
             "applicants": list(t.applicants),
-            "ipc": list(t.ipc),
-            "application_date": t.application_date,
-            "legal_status": t.legal_status,
             "components": self.components,
         }
 
@@ -84,8 +81,9 @@ def check_query(text: str, top_k: int) -> None:
 class Searcher:
     """Search over one index version with its retrieval pipeline."""
 
-    def __init__(self, version: IndexVersion) -> None:
+    def __init__(self, version: IndexVersion, relevance: RelevanceModel | None = None) -> None:
         self.version = version
+        self.relevance = relevance or RelevanceModel(version.retriever)
 
     def allowed_mask(self, keep: Callable[[Technology], bool] | None) -> np.ndarray | None:
         if keep is None:
@@ -104,9 +102,10 @@ class Searcher:
         if visible is not None:
             allowed = visible if allowed is None else allowed & visible
         scored = self.version.retriever.search(text, top_k, allowed=allowed)
+        relevance = self.relevance.of_hits(text, scored)
         techs = self.version.technologies
-        return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components)
-                for i, s in enumerate(scored)]
+        return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components,
+                    relevance=float(r)) for i, (s, r) in enumerate(zip(scored, relevance, strict=True))]
 
 
 def open_index(index_dir: str | Path, encoder: str | None = None) -> IndexVersion:

@@ -37,8 +37,8 @@ from service.schemas import (
     Health,
     KeyCreateRequest,
     KeyInfo,
-    LicenseeCandidate,
     LicenseesRequest,
+    LicenseesResponse,
     MatchRequest,
     MatchResponse,
     Me,
@@ -104,22 +104,24 @@ def api_router() -> APIRouter:
     @router.post("/match", response_model=MatchResponse, tags=["matching"],
                  summary="Match a demand to technologies, with per-requirement coverage and evidence")
     def match(body: MatchRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        reqs, matches = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer))
-        return {"requirements": reqs, "matches": [m.to_dict() for m in matches]}
+        result = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer),
+                                    include_inactive=body.include_inactive, min_relevance=body.min_relevance)
+        return result.to_dict()
 
     @router.post("/bundles", response_model=BundlesResponse, tags=["matching"],
                  summary="Convergence bundles: technologies of several institutions covering a demand together")
     def bundles(body: BundlesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        return snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer))
+        return snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer),
+                                    include_inactive=body.include_inactive)
 
-    @router.post("/licensees", response_model=list[LicenseeCandidate], tags=["licensing"],
+    @router.post("/licensees", response_model=LicenseesResponse, tags=["licensing"],
                  responses={404: {"model": Problem, "description": "no such technology (or not visible)"}},
                  summary="Licensee candidates (companies) for a technology, a bundle or a text, with evidence")
-    def licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
+    def licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
         found = snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
                                     top_k=body.top_k, include_institutions=body.include_institutions,
-                                    visible=snap.visible(viewer))
-        return [c.to_dict() for c in found]
+                                    visible=snap.visible(viewer), include_inactive=body.include_inactive)
+        return found.to_dict()
 
     @router.get("/groups", tags=["matching"], summary="Convergence patent groups (특허군)",
                 description="Members the calling key may not see are left out (and groups left empty).")
@@ -141,8 +143,9 @@ def api_router() -> APIRouter:
 
     @router.post("/admin/keys", response_model=CreatedKey, tags=["admin"], responses=_ADMIN_ERRORS,
                  summary="Create an API key (the key is shown once)")
-    def create_key(body: KeyCreateRequest, viewer: AdminDep, request: Request) -> dict[str, Any]:
-        key, record = request.app.state.keys.create(body.role, body.institution)
+    def create_key(body: KeyCreateRequest, viewer: AdminDep, snap: SnapshotDep, request: Request) -> dict[str, Any]:
+        institution = snap.version.registry.resolve(body.institution) if body.institution else None
+        key, record = request.app.state.keys.create(body.role, institution)
         return {**record, "key": key}
 
     @router.get("/admin/keys", response_model=list[KeyInfo], tags=["admin"], responses=_ADMIN_ERRORS,

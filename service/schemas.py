@@ -94,6 +94,8 @@ class DemandRequest(BaseModel):
                              description="the demand in free text (≤ 5000 chars, with letters or digits); "
                                          "needed when there are no requirements")
     filters: Filters | None = None
+    include_inactive: bool = Field(
+        default=False, description="also propose lapsed, refused, withdrawn and abandoned records (소멸/거절/취하/포기)")
 
     @field_validator("text")
     @classmethod
@@ -111,6 +113,9 @@ class DemandRequest(BaseModel):
 
 class MatchRequest(DemandRequest):
     top_k: int = Field(default=10, ge=1, le=100)
+    min_relevance: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="leave out matches below this calibrated relevance (default: the service's relevance floor)")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"text": "실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술", "requirements": ["실내 위치 추정", "장애물 회피"],
@@ -135,6 +140,9 @@ class LicenseesRequest(BaseModel):
     top_k: int = Field(default=10, ge=1, le=100)
     include_institutions: bool = Field(
         default=False, description="also propose universities, institutes, hospitals and public bodies")
+    include_inactive: bool = Field(
+        default=False, description="rank licensees for a lapsed/refused/withdrawn/abandoned technology, and use "
+                                   "such records as portfolio evidence")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"technology_id": "DEMO-0001", "top_k": 5}]})
 
@@ -154,7 +162,8 @@ class LicenseeCandidate(BaseModel):
     key: str
     kind: str
     aliases: list[str]
-    score: float
+    relevance: float = Field(ge=0.0, le=1.0, description="calibrated relevance of its best fitting portfolio patent")
+    score: float = Field(description="ranking score: topical fit plus co-application, past demands and industry")
     signals: dict[str, float] = Field(description="each signal's contribution to the score")
     portfolio_size: int
     evidence: list[dict[str, Any]] = Field(
@@ -162,17 +171,36 @@ class LicenseeCandidate(BaseModel):
                     "industry fit")
 
 
+class LicenseesResponse(BaseModel):
+    candidates: list[LicenseeCandidate]
+    no_good_match: bool = Field(description="true when no company has a topically fitting patent")
+    message: str | None = None
+    relevance_floor: float
+
+
 class MatchResponse(BaseModel):
     requirements: list[str]
     matches: list[dict[str, Any]] = Field(
-        description="id, score, title, title_en, institutions, covers, coverage, evidence")
+        description="id, title, title_en, institutions, legal_status, active, application_date, registration_date, "
+                    "trl, ipc, relevance (0-1, calibrated), score (raw, for ranking), covers, coverage (relevance "
+                    "per requirement), evidence")
+    no_good_match: bool = Field(description="true when no technology reaches the relevance floor")
+    message: str | None = None
+    relevance_floor: float
 
 
 class BundlesResponse(BaseModel):
     requirements: list[str]
+    gaps: list[int] = Field(description="requirements no member technology covers above the relevance floor")
+    verdict: Literal["single_institution", "convergence", "partial", "none"]
+    message: str
+    relevance_floor: float
+    single_institution: dict[str, Any] | None = Field(
+        default=None, description="the institution whose own technologies cover the demand: institution, members, "
+                                  "titles, relevance")
     bundles: list[dict[str, Any]] = Field(
-        description="members, titles, institutions, score, coverage [{requirement, text, member, score}], gaps")
-    single_institution: str | None = None
+        description="kind (single_institution | convergence), members, titles, technologies, institutions, "
+                    "relevance, covered, score, coverage [{requirement, text, members, member, relevance}], gaps")
 
 
 class Me(BaseModel):
@@ -221,7 +249,11 @@ class SearchHit(BaseModel):
     applicants: list[str]
     ipc: list[str]
     application_date: str | None = None
+    registration_date: str | None = None
     legal_status: str | None = None
+    active: bool = True
+    trl: int | None = None
+    relevance: float = Field(default=0.0, ge=0.0, le=1.0, description="calibrated relevance (0-1)")
     components: dict[str, Any] = Field(
         default_factory=dict, description="how the score was made: route, lexical and dense parts, weights, encoder"
     )

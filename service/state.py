@@ -61,7 +61,7 @@ class Snapshot:
     def visible(self, viewer: Viewer) -> np.ndarray | None:
         """Mask by position of the technologies ``viewer`` may see (``None``: all), cached per viewer."""
         if viewer not in self._masks:
-            self._masks[viewer] = visible_mask(self.version.technologies, viewer)
+            self._masks[viewer] = visible_mask(self.version.technologies, viewer, self.version.registry)
         return self._masks[viewer]
 
     def visible_count(self, viewer: Viewer) -> int:
@@ -79,7 +79,7 @@ class Snapshot:
     def visible_groups(self, viewer: Viewer) -> list[dict[str, Any]]:
         if self.groups is None:
             return []
-        return visible_groups(self.groups, self.by_id, viewer)
+        return visible_groups(self.groups, self.by_id, viewer, registry=self.version.registry)
 
     def manifest_for(self, viewer: Viewer) -> dict[str, Any]:
         """The manifest, with every count computed over what ``viewer`` may see.
