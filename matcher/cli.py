@@ -16,6 +16,9 @@ from typing import Any
 
 from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
+from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env
+
+_KEYS_FILE_HELP = f"API keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE})"
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -247,8 +250,8 @@ def cmd_encoders(args: argparse.Namespace) -> int:
 
 
 def _keys_file(args: argparse.Namespace) -> Path:
-    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``var/keys.json`` (the service's default too)."""
-    return Path(args.keys_file or os.environ.get("MATCHER_KEYS_FILE") or "var/keys.json")
+    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``DEFAULT_KEYS_FILE`` (the service's default too)."""
+    return keys_file_from_env(args.keys_file)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -395,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--encoder")
-    p.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    p.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="manage API keys of the service")
@@ -406,11 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "any spelling or alias, resolved against --index to the canonical name")
     k.add_argument("--index", help="the index whose institutions --institution is checked against "
                    "(env MATCHER_INDEX)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_create)
     k = keys.add_parser("list", help="list API keys (without secrets)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_list)
     return parser

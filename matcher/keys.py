@@ -26,6 +26,14 @@ from matcher.errors import ConfigError, InputFileError
 FILE_FORMAT = "matcher-keys"
 FILE_VERSION = 1
 KEY_PREFIX = "mk_"
+#: where ``matcher keys``, ``matcher serve`` and ``scripts/demo.sh`` keep the keys unless told otherwise
+DEFAULT_KEYS_FILE = Path("var/keys.json")
+KEYS_FILE_ENV = "MATCHER_KEYS_FILE"
+
+
+def keys_file_from_env(given: str | Path | None = None) -> Path:
+    """``given`` (e.g. ``--keys-file``), else ``MATCHER_KEYS_FILE``, else :data:`DEFAULT_KEYS_FILE`."""
+    return Path(given or os.environ.get(KEYS_FILE_ENV) or DEFAULT_KEYS_FILE)
 
 
 def hash_key(key: str) -> str:

@@ -11,22 +11,26 @@ served locally) and the officers' page at ``/`` are open.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from matcher.access import Viewer
+from matcher.errors import NotFoundError
 from matcher.keys import KeyStore
 from matcher.records import DemandProfile
+from service import export
 from service.audit import AuditLog, AuditMiddleware
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
+from service.institutions import institution_listing
 from service.limits import GuardMiddleware
 from service.redact import technology_for_officers
 from service.schemas import (
@@ -34,7 +38,9 @@ from service.schemas import (
     BundlesResponse,
     CreatedKey,
     DemandRequest,
+    ExportFormat,
     Health,
+    InstitutionInfo,
     KeyCreateRequest,
     KeyInfo,
     LicenseesRequest,
@@ -84,6 +90,27 @@ def demand_of(body: DemandRequest) -> DemandProfile:
     return DemandProfile(text=body.text or "", requirements=tuple(body.requirements or ()), filters=body.filter_dict())
 
 
+def record_lookup(snap: Snapshot, viewer: Viewer) -> export.Lookup:
+    """Technology id → its record as a dict, for what ``viewer`` may see (``None`` otherwise)."""
+    def lookup(tech_id: str) -> dict[str, Any] | None:
+        try:
+            return snap.technology(tech_id, viewer).to_dict()
+        except NotFoundError:
+            return None
+    return lookup
+
+
+def export_file(kind: str, response: Any, fmt: str, lookup: export.Lookup) -> Response:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return Response(content=export.render(kind, response, fmt, lookup), media_type=export.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.{fmt}"'})
+
+
+_EXPORT = {200: {"content": {media: {} for media in export.MEDIA_TYPES.values()},
+                 "description": "the file (CSV: UTF-8 with a byte-order mark; XLSX: one sheet)"}}
+FormatQuery = Annotated[ExportFormat, Query(alias="format", description="csv or xlsx")]
+
+
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", responses=_ERRORS)
 
@@ -98,30 +125,64 @@ def api_router() -> APIRouter:
 
     @router.post("/search", response_model=list[SearchHit], tags=["search"], summary="Ranked technologies for a query")
     def search(body: SearchRequest, viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
-        hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
-        return [h.to_dict() for h in hits]
+        def compute() -> list[dict[str, Any]]:
+            hits = snap.searcher.search(body.query, body.top_k, visible=snap.visible(viewer))
+            return [h.to_dict() for h in hits]
+
+        return snap.results.get_or_compute("search", viewer, body, compute)
 
     @router.post("/match", response_model=MatchResponse, tags=["matching"],
                  summary="Match a demand to technologies, with per-requirement coverage and evidence")
     def match(body: MatchRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        result = snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer),
-                                    include_inactive=body.include_inactive, min_relevance=body.min_relevance)
-        return result.to_dict()
+        def compute() -> dict[str, Any]:
+            return snap.matcher.match(demand_of(body), body.top_k, visible=snap.visible(viewer),
+                                      include_inactive=body.include_inactive,
+                                      min_relevance=body.min_relevance).to_dict()
+
+        return snap.results.get_or_compute("match", viewer, body, compute)
 
     @router.post("/bundles", response_model=BundlesResponse, tags=["matching"],
                  summary="Convergence bundles: technologies of several institutions covering a demand together")
     def bundles(body: BundlesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        return snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer),
-                                    include_inactive=body.include_inactive)
+        return snap.results.get_or_compute(
+            "bundles", viewer, body,
+            lambda: snap.matcher.bundles(demand_of(body), top_n=body.top_n, visible=snap.visible(viewer),
+                                         include_inactive=body.include_inactive))
 
     @router.post("/licensees", response_model=LicenseesResponse, tags=["licensing"],
                  responses={404: {"model": Problem, "description": "no such technology (or not visible)"}},
                  summary="Licensee candidates (companies) for a technology, a bundle or a text, with evidence")
     def licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep) -> dict[str, Any]:
-        found = snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
-                                    top_k=body.top_k, include_institutions=body.include_institutions,
-                                    visible=snap.visible(viewer), include_inactive=body.include_inactive)
-        return found.to_dict()
+        def compute() -> dict[str, Any]:
+            return snap.licensees.rank(technology_id=body.technology_id, text=body.text, members=body.members,
+                                       top_k=body.top_k, include_institutions=body.include_institutions,
+                                       visible=snap.visible(viewer), include_inactive=body.include_inactive).to_dict()
+
+        return snap.results.get_or_compute("licensees", viewer, body, compute)
+
+    @router.get("/institutions", response_model=list[InstitutionInfo], tags=["service"],
+                summary="Institutions with technologies the calling key may see (for filters)",
+                description="Canonical names, their other spellings and the number of visible technologies.")
+    def institutions(viewer: ViewerDep, snap: SnapshotDep) -> list[dict[str, Any]]:
+        return institution_listing(snap.version.technologies, snap.visible(viewer), snap.version.registry)
+
+    @router.post("/export/matches", tags=["export"], response_class=Response, responses=_EXPORT,
+                 summary="The answer of POST /api/match as a CSV or XLSX file (one row per match)")
+    def export_matches(body: MatchRequest, viewer: ViewerDep, snap: SnapshotDep, fmt: FormatQuery = "csv") -> Response:
+        return export_file("matches", match(body, viewer, snap), fmt, record_lookup(snap, viewer))
+
+    @router.post("/export/bundles", tags=["export"], response_class=Response, responses=_EXPORT,
+                 summary="The answer of POST /api/bundles as a CSV or XLSX file (one row per bundle requirement)")
+    def export_bundles(body: BundlesRequest, viewer: ViewerDep, snap: SnapshotDep,
+                       fmt: FormatQuery = "csv") -> Response:
+        return export_file("bundles", bundles(body, viewer, snap), fmt, record_lookup(snap, viewer))
+
+    @router.post("/export/licensees", tags=["export"], response_class=Response,
+                 responses={**_EXPORT, 404: {"model": Problem, "description": "no such technology (or not visible)"}},
+                 summary="The answer of POST /api/licensees as a CSV or XLSX file (one row per candidate)")
+    def export_licensees(body: LicenseesRequest, viewer: ViewerDep, snap: SnapshotDep,
+                         fmt: FormatQuery = "csv") -> Response:
+        return export_file("licensees", licensees(body, viewer, snap), fmt, record_lookup(snap, viewer))
 
     @router.get("/groups", tags=["matching"], summary="Convergence patent groups (특허군)",
                 description="Members the calling key may not see are left out (and groups left empty).")

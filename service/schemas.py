@@ -259,6 +259,15 @@ class SearchHit(BaseModel):
     )
 
 
+ExportFormat = Literal["csv", "xlsx"]
+
+
+class InstitutionInfo(BaseModel):
+    name: str = Field(description="the canonical name (use it in filters)")
+    aliases: list[str] = Field(default_factory=list, description="other names and spellings of the institution")
+    count: int = Field(description="technologies of the institution the calling key may see")
+
+
 class Health(BaseModel):
     status: str
     index_version: str

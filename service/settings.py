@@ -7,19 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matcher.errors import ConfigError
+from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env  # one default for the service and the CLI
 
-DEFAULT_KEYS_FILE = Path("var/keys.json")
 #: the default request body limit: the largest body the request schemas accept (a 5,000-character text
 #: and 20 requirements of 2,000 characters, JSON-escaped Korean) is about 270 KB
 DEFAULT_MAX_BODY_BYTES = 512 * 1024
 #: ``audit_log`` default: ``audit.jsonl`` in the keys file's directory
 AUDIT_BESIDE_KEYS = "beside-keys"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
-
-
-def keys_file_from_env() -> Path:
-    """``MATCHER_KEYS_FILE`` or ``var/keys.json`` (shared by ``matcher serve`` and ``matcher keys``)."""
-    return Path(os.environ.get("MATCHER_KEYS_FILE") or DEFAULT_KEYS_FILE)
+__all__ = ["DEFAULT_KEYS_FILE", "ServiceSettings", "keys_file_from_env"]
 
 
 @dataclass(frozen=True)

@@ -219,8 +219,7 @@ class DemandMatcher:
         allowed = self.allowed(demand, visible, include_inactive)
         reqs = self.requirements(demand)
         texts = [demand.query_text, *reqs]
-        if hasattr(retriever, "prepare"):
-            retriever.prepare(texts)  # one encoder call for every text of the request
+        retriever.prepare(texts)  # every text encoded once, one batch per encoder
         found: set[int] = set()
         for text in texts:
             found.update(s.position for s in retriever.search(text, self.pool, allowed=allowed))
