@@ -417,13 +417,16 @@ function matchItem(m, rank, reqs) {
   const rows = ev.requirements || reqs.map((text, index) => ({ index, text, coverage: (m.coverage || [])[index] }));
   if (rows.length) {
     const ul = el("ul", { class: "requirements" });
+    const isCovered = (r) => (typeof r.covered === "boolean" ? r.covered : covers.has(r.index));
     for (const r of rows) {
-      const covered = covers.has(r.index);
+      const covered = isCovered(r);
+      const value = isNum(r.relevance) ? r.relevance : r.coverage;  // per-requirement relevance (or coverage)
       ul.append(el("li", { class: covered ? "covered" : "uncovered" },
-        `${covered ? "✓" : "·"} ${r.text} (${isNum(r.coverage) ? pct(r.coverage) : "–"})`));
+        `${covered ? "✓" : "·"} ${r.text} (${isNum(value) ? pct(value) : "–"})`));
     }
     li.append(el("div", { class: "covers" },
-      el("span", { class: "label" }, `충족 요구사항 / Covered requirements (${covers.size}/${rows.length}): `), ul));
+      el("span", { class: "label" },
+        `충족 요구사항 / Covered requirements (${rows.filter(isCovered).length}/${rows.length}): `), ul));
   }
   const evidence = el("div", { class: "evidence" });
   if (ev.best_sentence) {
