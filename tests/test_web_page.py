@@ -316,11 +316,15 @@ def test_institution_filter_restricts_every_match(page, server):
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def _api_matches(server, body: dict) -> list[dict]:
+def _api_matches_answer(server, body: dict) -> dict:
     base, key = server[0], server[1]
     r = httpx.post(f"{base}/api/match", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=120)
     assert r.status_code == 200, r.text
-    data = r.json()
+    return r.json()
+
+
+def _api_matches(server, body: dict) -> list[dict]:
+    data = _api_matches_answer(server, body)
     return data if isinstance(data, list) else data["matches"]
 
 
@@ -453,6 +457,20 @@ def test_clear_messages(page, server):
     page.wait_for_selector("#licensees li.not-found")
     assert "technology not found or not visible to your key" in (page.text_content("#licensees") or "")
     assert "not available" not in (page.text_content("#licensees") or "")
+    # a demand nothing in the demo answers well: "no good match" in a sentence, not an empty list
+    _submit(page, "우주 발사체 엔진 연소 시험")
+    page.wait_for_selector("#matches li.empty")
+    text = page.text_content("#matches") or ""
+    assert "no good match" in text.lower(), text
+    assert page.is_visible("#matches-message")                    # the service's advice beside it
+    # asking for weak matches too shows them, each with its (low) relevance
+    page.check("#f-weak")
+    _submit(page, "우주 발사체 엔진 연소 시험")
+    page.wait_for_selector("#matches li.match")
+    values = [int((s or "").strip().rstrip("%")) for s in
+              page.eval_on_selector_all("#matches li.match .score", "ss => ss.map(s => s.textContent)")]
+    floor = _api_matches_answer(server, {"text": "우주 발사체 엔진 연소 시험"}).get("relevance_floor", 0.3)
+    assert values and max(values) < round(floor * 100), values
     assert page.errors == []  # type: ignore[attr-defined]
 
 
