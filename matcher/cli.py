@@ -16,6 +16,9 @@ from typing import Any
 
 from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
+from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env
+
+_KEYS_FILE_HELP = f"API keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE})"
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -70,8 +73,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from matcher.search import Searcher, open_index
+    from matcher.search import Searcher, check_query, open_index
 
+    check_query(args.query, args.top_k)  # before a model loads
     version = open_index(args.index, _settings(args).encoder)
     hits = Searcher(version).search(args.query, args.top_k)
     rows = [h.to_dict() for h in hits]
@@ -134,10 +138,12 @@ def _eval_pairs(args: argparse.Namespace) -> int:
 
 def _demand_and_matcher(args: argparse.Namespace, top_k: int) -> tuple[Any, Any]:
     """The demand (checked before any model loads) and a matcher over the current index version."""
-    from matcher.matching.demand import DemandMatcher, load_demand
-    from matcher.search import check_query, open_index
+    from matcher.matching.demand import DemandMatcher, filter_predicate, load_demand
+    from matcher.search import check_demand_texts, check_query, open_index
 
     demand = load_demand(args.demand)
+    check_demand_texts(demand.text, demand.requirements)
+    filter_predicate(dict(demand.filters))  # bad filters are reported before a model loads
     check_query(demand.query_text, top_k)
     return demand, DemandMatcher(open_index(args.index, _settings(args).encoder))
 
@@ -179,10 +185,11 @@ def cmd_bundles(args: argparse.Namespace) -> int:
 
 def cmd_licensees(args: argparse.Namespace) -> int:
     from matcher.licensing import LicenseeRanker
-    from matcher.search import check_query, open_index
+    from matcher.search import check_query, check_query_text, open_index
 
     members = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else None
     if args.text is not None:
+        check_query_text(args.text, "text")
         check_query(args.text, args.top_k)
     ranker = LicenseeRanker(open_index(args.index, _settings(args).encoder))
     found = ranker.rank(technology_id=args.technology, text=args.text, members=members, top_k=args.top_k,
@@ -243,8 +250,8 @@ def cmd_encoders(args: argparse.Namespace) -> int:
 
 
 def _keys_file(args: argparse.Namespace) -> Path:
-    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``var/keys.json`` (the service's default too)."""
-    return Path(args.keys_file or os.environ.get("MATCHER_KEYS_FILE") or "var/keys.json")
+    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``DEFAULT_KEYS_FILE`` (the service's default too)."""
+    return keys_file_from_env(args.keys_file)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -391,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--encoder")
-    p.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    p.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="manage API keys of the service")
@@ -402,11 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "any spelling or alias, resolved against --index to the canonical name")
     k.add_argument("--index", help="the index whose institutions --institution is checked against "
                    "(env MATCHER_INDEX)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_create)
     k = keys.add_parser("list", help="list API keys (without secrets)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_list)
     return parser

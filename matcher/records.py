@@ -7,6 +7,7 @@ corpus and index directories store (JSON Lines, never pickle). Validation happen
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -17,7 +18,7 @@ from matcher.errors import ValidationError
 
 #: Longest text accepted in one field; a longer value is rejected, never silently cut.
 MAX_FIELD_CHARS = 200_000
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 LANGUAGES = ("ko", "en", "mixed", "other")
 #: legal statuses of records that must not be offered for licence: lapsed, refused, withdrawn, abandoned
@@ -49,9 +50,24 @@ def _check_text(name: str, value: object, *, required: bool = False) -> str:
     return value
 
 
+def check_iso_date(name: str, value: object, *, what: str = "field", field: str | None = None) -> None:
+    """``value`` must be ``None`` or a real calendar date written ``YYYY-MM-DD`` (``2020-13-45`` is not);
+    ``what`` words the message ("field", "filter"); the error's field is ``field`` (default ``name``)."""
+    if value is None:
+        return
+    ok = isinstance(value, str) and bool(_ISO_DATE.match(value))
+    if ok:
+        try:
+            datetime.date.fromisoformat(value)  # type: ignore[arg-type]
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValidationError(f"{what} {name!r} must be a calendar date YYYY-MM-DD, got {value!r}",
+                              field=field or name)
+
+
 def _check_date(name: str, value: str | None) -> None:
-    if value is not None and not _ISO_DATE.match(value):
-        raise ValidationError(f"field {name!r} must be an ISO date YYYY-MM-DD, got {value!r}", field=name)
+    check_iso_date(name, value)
 
 
 def _check_tuple(name: str, value: object) -> None:

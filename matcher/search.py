@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,42 @@ class Hit:
         }
 
 
+def check_query_text(text: object, field: str = "query", limit: int = MAX_QUERY_CHARS) -> str:
+    """The one check of a text to search or match with (a search query, a demand's text, each of its
+    requirements, a licensee query): text, not blank, at most ``limit`` characters, with at least one
+    letter or digit. Returns ``text``; raises :class:`ValidationError` naming ``field``.
+
+    The CLI and the service (its request schemas) both call it, so they accept the same texts."""
+    if not isinstance(text, str):
+        raise ValidationError(f"{field} must be text, got {type(text).__name__}", field=field)
+    if not text.strip():
+        raise ValidationError(f"{field} is empty; give the words to search for", field=field)
+    if len(text) > limit:
+        raise ValidationError(f"{field} is {len(text):,} characters; the limit is {limit:,}", field=field)
+    if not any(c.isalnum() for c in text):
+        raise ValidationError(f"{field} {text[:40]!r} has no letters or digits; give the words to search for",
+                              field=field)
+    return text
+
+
+def check_demand_texts(text: str | None, requirements: Sequence[str] | None, *, text_limit: int = MAX_QUERY_CHARS,
+                       requirement_limit: int = MAX_QUERY_CHARS) -> None:
+    """A demand's texts: every requirement passes :func:`check_query_text` (field ``requirements.I``), and
+    so does the text when it is not blank; a demand needs a text or at least one requirement."""
+    for i, requirement in enumerate(requirements or ()):
+        check_query_text(requirement, f"requirements.{i}", requirement_limit)
+    if isinstance(text, str) and text.strip():
+        check_query_text(text, "text", text_limit)
+    elif text is not None and not isinstance(text, str):
+        check_query_text(text, "text", text_limit)
+    elif not requirements:
+        raise ValidationError("a demand needs 'text' (with letters or digits) or 'requirements'; both are empty",
+                              field="text")
+
+
 def check_query(text: str, top_k: int) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationError("the query text is empty", field="query")
-    if len(text) > MAX_QUERY_CHARS:
-        raise ValidationError(f"the query is {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}", field="query")
-    if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+    check_query_text(text, "query")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
         raise ValidationError(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}", field="top_k")
 
 

@@ -24,7 +24,7 @@ from matcher.errors import ValidationError
 from matcher.index.store import IndexVersion
 from matcher.institutions import InstitutionRegistry
 from matcher.matching.facets import split_requirements
-from matcher.records import DemandProfile, Technology
+from matcher.records import DemandProfile, Technology, check_iso_date
 from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel, title_overlap, with_title
 
 FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_status", "trl_min", "trl_max")
@@ -86,6 +86,16 @@ def filter_predicate(filters: dict[str, Any], registry: InstitutionRegistry | No
     statuses = set(as_list("legal_status"))
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     trl_min, trl_max = filters.get("trl_min"), filters.get("trl_max")
+    for key, value in (("date_from", date_from), ("date_to", date_to)):
+        check_iso_date(key, value or None, what="filter", field=f"filters.{key}")
+    for key, value in (("trl_min", trl_min), ("trl_max", trl_max)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
+            raise ValidationError(f"filter {key!r} must be an integer from 1 to 9, got {value!r}", field=f"filters.{key}")
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError(f"filter 'date_from' ({date_from}) is after 'date_to' ({date_to})",
+                              field="filters.date_to")
+    if trl_min is not None and trl_max is not None and trl_min > trl_max:
+        raise ValidationError(f"filter 'trl_min' ({trl_min}) is above 'trl_max' ({trl_max})", field="filters.trl_max")
 
     def keep(t: Technology) -> bool:
         if institutions:
@@ -209,8 +219,7 @@ class DemandMatcher:
         allowed = self.allowed(demand, visible, include_inactive)
         reqs = self.requirements(demand)
         texts = [demand.query_text, *reqs]
-        if hasattr(retriever, "prepare"):
-            retriever.prepare(texts)  # one encoder call for every text of the request
+        retriever.prepare(texts)  # every text encoded once, one batch per encoder
         found: set[int] = set()
         for text in texts:
             found.update(s.position for s in retriever.search(text, self.pool, allowed=allowed))

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from matcher.errors import ConfigError
+from matcher.lru import LRU
 
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _HAS_HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -24,6 +25,10 @@ _LATIN_WORD = re.compile(r"\w+")
 KIWI_TAGS = ("NNG", "NNP", "NNB", "NR", "XR", "SL", "SH", "SN", "VV", "VA")
 NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
 DEFAULT_TAGS = ("NNG", "NNP", "NNB", "NR", "XR", "SL", "SH", "SN", "VV", "VA")
+#: Texts whose tokens :meth:`Analyzer.analyze` keeps (per analyzer): queries, requirements, titles and
+#: the abstract sentences evidence is drawn from recur across requests, and Kiwi costs about a
+#: millisecond per sentence (several on a busy machine). 16,384 short token lists: a few MiB.
+ANALYZE_CACHE_SIZE = 16384
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +85,7 @@ class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
         self._tags = frozenset(self.config.korean_tags)
+        self._cache: LRU[str, tuple[str, ...]] = LRU(ANALYZE_CACHE_SIZE)
 
     def latin(self, words: Iterable[str]) -> list[str]:
         out = []
@@ -92,6 +98,24 @@ class Analyzer:
         if self.config.stem:
             out = _stemmer().stemWords(out)
         return out
+
+    def latin_surfaces(self, text: str) -> list[tuple[str, str]]:
+        """``(token, word)`` for each Latin word of ``text`` the lexical channel keeps.
+
+        ``token`` is what :meth:`latin` makes of the word (lower-cased, Snowball-stemmed: ``batteri``),
+        ``word`` the word as written (``batteries``), so a stem can be shown as a whole word. Words
+        are the ``\\w+`` runs with any Hangul cut out (``SLAM과`` → ``SLAM``), as Kiwi separates them.
+        """
+        stop = _stopwords() if self.config.stopwords else frozenset()
+        words = [
+            piece
+            for run in _LATIN_WORD.findall(text)
+            for piece in _HANGUL_RUN.split(run)
+            if piece and piece.lower() not in stop
+        ]
+        lowered = [w.lower() for w in words]
+        tokens = _stemmer().stemWords(lowered) if self.config.stem else lowered
+        return list(zip(tokens, words, strict=True))
 
     def _bigrams(self, text: str) -> list[str]:
         out = []
@@ -125,7 +149,12 @@ class Analyzer:
         return out
 
     def analyze(self, text: str) -> list[str]:
-        return self.analyze_many([text])[0]
+        """Tokens of one text (cached: the same text is analysed once)."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = tuple(self.analyze_many([text])[0])
+            self._cache.put(text, cached)
+        return list(cached)
 
     def analyze_many(
         self, texts: Sequence[str], *, progress: bool = False, nouns: set[str] | None = None
