@@ -281,12 +281,14 @@ function filterValues() {
   }
   Object.assign(filters, trl);
   const includeInactive = $("f-inactive").checked;
-  return { filters, includeInactive, errors };
+  const weak = $("f-weak").checked;
+  return { filters, includeInactive, weak, errors };
 }
 
 function resetFilters() {
   for (const id of ["f-institution", "f-ipc", "f-status", "f-date-from", "f-date-to", "f-trl-min", "f-trl-max"]) $(id).value = "";
   $("f-inactive").checked = false;
+  $("f-weak").checked = false;
 }
 
 function onStatusChange() {
@@ -392,7 +394,8 @@ function renderMatchPage() {
   const matches = matchesOf(data);
   const reqs = (data && data.requirements) || [];
   if (!matches.length) {
-    listNode.append(el("li", { class: "empty" }, noGoodMatch(data) ? (messageOf(data) || TEXT.noGoodMatch) : TEXT.noMatches));
+    // the clear sentence here; the service's own explanation (what to try) stays in the message box above
+    listNode.append(el("li", { class: "empty" }, noGoodMatch(data) ? TEXT.noGoodMatch : TEXT.noMatches));
     $("pager").hidden = true;
     return;
   }
@@ -417,13 +420,16 @@ function matchItem(m, rank, reqs) {
   const rows = ev.requirements || reqs.map((text, index) => ({ index, text, coverage: (m.coverage || [])[index] }));
   if (rows.length) {
     const ul = el("ul", { class: "requirements" });
+    const isCovered = (r) => (typeof r.covered === "boolean" ? r.covered : covers.has(r.index));
     for (const r of rows) {
-      const covered = covers.has(r.index);
+      const covered = isCovered(r);
+      const value = isNum(r.relevance) ? r.relevance : r.coverage;  // per-requirement relevance (or coverage)
       ul.append(el("li", { class: covered ? "covered" : "uncovered" },
-        `${covered ? "✓" : "·"} ${r.text} (${isNum(r.coverage) ? pct(r.coverage) : "–"})`));
+        `${covered ? "✓" : "·"} ${r.text} (${isNum(value) ? pct(value) : "–"})`));
     }
     li.append(el("div", { class: "covers" },
-      el("span", { class: "label" }, `충족 요구사항 / Covered requirements (${covers.size}/${rows.length}): `), ul));
+      el("span", { class: "label" },
+        `충족 요구사항 / Covered requirements (${rows.filter(isCovered).length}/${rows.length}): `), ul));
   }
   const evidence = el("div", { class: "evidence" });
   if (ev.best_sentence) {
@@ -773,7 +779,7 @@ async function submitDemand(event) {
     $("key").focus();
     return;
   }
-  const { filters, includeInactive, errors: filterErrors } = filterValues();
+  const { filters, includeInactive, weak, errors: filterErrors } = filterValues();
   if (filterErrors.length) {
     setStatus(`필터 오류 / filter error — ${filterErrors.join("; ")}`, "error");
     return;
@@ -791,6 +797,7 @@ async function submitDemand(event) {
   setStatus("매칭 중… / matching…");
   try {
     const matchBody = { ...body, top_k: topK };
+    if (weak) matchBody.min_relevance = 0;  // below the service's relevance floor too
     const bundleBody = { ...body, top_n: 5 };
     const [matches, bundles] = await Promise.allSettled([
       api("/api/match", { method: "POST", body: matchBody }),
