@@ -7,7 +7,17 @@ const KEY_STORAGE = "matcher.key";
 
 // ---------- texts shown to officers (in one place) ----------
 
+const SIGNAL_NAMES = {
+  portfolio: "보유 특허 적합 / portfolio fit",
+  coapplication: "공동출원 / co-applications",
+  demands: "과거 수요 / past demands",
+  industry: "업종 / industry",
+};
+
 const TEXT = {
+  legendSignals: "후보는 보유 특허의 주제 적합도로만 정해지며, 공동출원·과거 수요·업종은 순서만 바꿉니다 / " +
+    "candidates are chosen by the topical fit of their own patents; co-applications, past demands and " +
+    "industry only reorder them (parts of the ranking score, not similarities).",
   // what a score means; the calibration itself is described in docs/quality.md
   legendRelevance: "적합도 / Relevance (0–100 %): 보정된 적합도 — 개발 세트에서 이 값을 받은 결과 중 실제로 맞았던 비율 / " +
     "calibrated relevance: the share of results with this value that were right on the development sets.",
@@ -585,8 +595,13 @@ function renderLicensees(data) {
     const aliases = (c.aliases || []).filter((a) => a !== c.company);
     if (aliases.length) li.append(labelled("다른 이름 / Also known as", aliases.join(", "), "aliases meta"));
     if (isNum(c.portfolio_size)) li.append(labelled("보유 특허 수 / Portfolio", String(c.portfolio_size), "portfolio meta"));
-    const signals = Object.entries(c.signals || {}).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(", ");
-    if (signals) li.append(labelled("신호 / Signals", signals, "signals meta"));
+    // the ranking score's parts: topical fit decides who is listed; these only reorder the list
+    const signals = Object.entries(c.signals || {}).filter(([, v]) => isNum(v) && v !== 0)
+      .map(([k, v]) => `${SIGNAL_NAMES[k] || k} ${v > 0 ? "+" : ""}${fmt(v, 2)}`).join(", ");
+    if (signals) {
+      li.append(el("div", { class: "signals meta", title: TEXT.legendSignals },
+        el("span", { class: "label" }, "순위 기여 / Ranking contributions: "), signals));
+    }
     const evidence = c.evidence || [];
     if (evidence.length) {
       const ul = el("ul", { class: "evidence" });
