@@ -1,13 +1,20 @@
-"""Load check: requests/s and p50/p99 latency of ``POST /api/search`` against a real ``matcher serve``.
+"""Load check: requests/s and p50/p99 latency of ``POST /api/search|match|bundles`` against ``matcher serve``.
 
-    .venv/bin/python bench/load.py [--index DIR] [--clients 4] [--duration 20] [--warmup 5] [--json]
+    .venv/bin/python bench/load.py [--endpoint search|match|bundles|page] [--index DIR] [--clients 8]
+                                   [--duration 20] [--warmup 5] [--fresh] [--json]
     .venv/bin/python bench/load.py --url http://127.0.0.1:8000 --key KEY      # an already running server
+    .venv/bin/python bench/load.py --server-code /work/main ...              # serve another checkout's code
 
 Starts ``matcher serve`` as a subprocess over ``--index`` (default ``var/demo/index``, built the way
 ``scripts/demo.sh`` builds it when absent) with a fresh officer key in a temporary keys file, waits for
-``/health``, warms up, then ``--clients`` threads (one ``httpx.Client`` each) send the fixed query list
-round-robin for ``--duration`` seconds. Client and server share the machine's cores, as they do on
-the 2-core box the numbers in bench/README.md come from. The suite never runs this.
+``/health``, warms up, then ``--clients`` threads (one ``httpx.Client`` each) send the fixed query (search)
+or demand (match, bundles) list round-robin for ``--duration`` seconds. ``page`` posts what the officers'
+page posts for one demand: match, then bundles with the same body (both latencies are counted).
+``--fresh`` makes every request body distinct (a request number is appended to the query, or to the
+demand's text and to each of its requirements, then listed explicitly), so no result, score-table or
+vector cache can answer it: the cost of a demand never seen before. Client and server share
+the machine's cores, as they do on the 2-core box the numbers in bench/README.md come from. The suite
+never runs this.
 """
 
 from __future__ import annotations
@@ -55,6 +62,38 @@ QUERIES = [
     "image recognition of defects on a production line",
     "blockchain based data sharing between hospitals",
     "biodegradable polymer packaging material",
+]
+
+# Written for this benchmark (not taken from any corpus): demands as a company or an officer might write
+# them, two to four requirements each, Korean, English and mixed; with the requirements an officer would
+# list for each (sent only by --fresh, see drive()).
+DEMANDS: list[tuple[str, list[str]]] = [
+    ("물류센터용 자율주행 로봇을 개발 중입니다. 실내 위치 추정과 장애물 회피 기술, 그리고 다중 로봇 경로 계획이 필요합니다.",
+     ["실내 위치 추정", "장애물 회피", "다중 로봇 경로 계획"]),
+    ("전기차 배터리 팩의 열 관리 및 배터리 잔존 수명 예측 기술을 찾고 있습니다.",
+     ["배터리 팩 열 관리", "배터리 잔존 수명 예측"]),
+    ("웨어러블 패치로 심전도를 측정하고, 부정맥을 자동으로 검출하는 인공지능 기술이 필요합니다.",
+     ["웨어러블 심전도 측정 패치", "부정맥 자동 검출 인공지능"]),
+    ("1. 스마트팜 작물 생육 모니터링 센서\n2. 양액 자동 공급 제어\n3. 병해충 영상 진단",
+     ["스마트팜 작물 생육 모니터링 센서", "양액 자동 공급 제어", "병해충 영상 진단"]),
+    ("반도체 공정의 웨이퍼 결함 검사와 공정 데이터 기반 불량 예측 기술을 도입하려 합니다.",
+     ["웨이퍼 결함 검사", "공정 데이터 기반 불량 예측"]),
+    ("수처리용 분리막의 오염 저감 기술과 저에너지 해수 담수화 공정을 함께 검토하고 있습니다.",
+     ["분리막 오염 저감", "저에너지 해수 담수화"]),
+    ("우리 회사는 화장품 원료 회사로서 천연물 유래 항산화 소재, 피부 흡수 촉진 제형, 안정성 평가 기술이 필요합니다.",
+     ["천연물 유래 항산화 소재", "피부 흡수 촉진 제형", "화장품 안정성 평가"]),
+    ("We need indoor SLAM for warehouse robots and a battery management system that predicts remaining range.",
+     ["indoor SLAM for warehouse robots", "battery management with remaining range prediction"]),
+    ("Looking for low-power wireless sensor nodes for factory equipment and on-device anomaly detection "
+     "of vibration signals.",
+     ["low-power wireless sensor nodes", "on-device vibration anomaly detection"]),
+    ("Our company makes medical imaging software; we want AI-assisted lesion detection in chest X-rays and "
+     "secure sharing of imaging data between hospitals.",
+     ["lesion detection in chest X-rays", "secure medical image sharing between hospitals"]),
+    ("hydrogen fuel cell catalysts with less platinum; durable membrane electrode assemblies; stack cooling",
+     ["low-platinum fuel cell catalyst", "durable membrane electrode assembly", "fuel cell stack cooling"]),
+    ("저희는 식품 포장재 업체입니다. biodegradable packaging film과 항균 코팅 기술, 그리고 산소 차단층 기술을 찾습니다.",
+     ["biodegradable packaging film", "항균 코팅", "산소 차단층"]),
 ]
 
 
@@ -113,31 +152,62 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     return round(sorted_values[rank - 1], 1)
 
 
-def drive(base: str, key: str, queries: list[str], clients: int, seconds: float, top_k: int) -> dict:
-    """``clients`` threads post queries round-robin until the deadline; latencies in ms of 200 answers."""
-    latencies: list[list[tuple[float, bool]]] = [[] for _ in range(clients)]  # (ms, Korean query?)
+ROUTES = {"search": ["/api/search"], "match": ["/api/match"], "bundles": ["/api/bundles"],
+          "page": ["/api/match", "/api/bundles"]}
+
+
+Item = str | tuple[str, list[str]]  # a query, or a demand with the requirements an officer would list
+
+
+def body_for(route: str, item: Item, top_k: int, number: int | None = None) -> dict:
+    """The request body of ``route`` for one query or demand.
+
+    ``number`` (``--fresh``) is appended to the query, or to a demand's text and to each of its listed
+    requirements (sent explicitly then), so every text the server encodes is one it has not seen."""
+    text, reqs = (item, []) if isinstance(item, str) else item
+    tag = "" if number is None else f" {number}"
+    if route == "/api/search":
+        return {"query": text + tag, "top_k": top_k}
+    body: dict = {"text": text + tag}
+    if number is not None and reqs:
+        body["requirements"] = [r + tag for r in reqs]
+    return {**body, "top_k": top_k} if route == "/api/match" else {**body, "top_n": 5}
+
+
+def drive(base: str, key: str, texts: list[Item], clients: int, seconds: float, top_k: int, *,
+          endpoint: str = "search", fresh: bool = False, counter: list[int] | None = None) -> dict:
+    """``clients`` threads post texts round-robin until the deadline; latencies in ms of 200 answers."""
+    latencies: list[list[tuple[float, bool, str]]] = [[] for _ in range(clients)]  # (ms, Korean?, route)
     statuses: list[Counter] = [Counter() for _ in range(clients)]
     start = threading.Barrier(clients + 1)
     stop_at = [0.0]
+    counter = counter if counter is not None else [0]
+    lock = threading.Lock()
 
     def worker(n: int) -> None:
         headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            i = n * 7  # clients start at different queries
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            i = n * 7  # clients start at different texts
             start.wait()
             while time.perf_counter() < stop_at[0]:
-                query = queries[i % len(queries)]
-                body = {"query": query, "top_k": top_k}
+                item = texts[i % len(texts)]
+                text = item if isinstance(item, str) else item[0]
                 i += 1
-                t = time.perf_counter()
-                try:
-                    code = client.post("/api/search", json=body).status_code
-                except httpx.HTTPError as exc:
-                    code = type(exc).__name__
-                ms = (time.perf_counter() - t) * 1000
-                statuses[n][code] += 1
-                if code == 200:
-                    latencies[n].append((ms, is_korean(query)))
+                number = None
+                if fresh:  # a request number nobody asked before: no cache can answer it
+                    with lock:
+                        counter[0] += 1
+                        number = counter[0]
+                for route in ROUTES[endpoint]:
+                    t = time.perf_counter()
+                    try:
+                        code = client.post(route, json=body_for(route, item, top_k, number)).status_code
+                    except httpx.HTTPError as exc:
+                        code = type(exc).__name__
+                    ms = (time.perf_counter() - t) * 1000
+                    statuses[n][code] += 1
+                    if code == 200:
+                        latencies[n].append((ms, is_korean(text), route))
 
     threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
     for th in threads:
@@ -148,12 +218,12 @@ def drive(base: str, key: str, queries: list[str], clients: int, seconds: float,
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - t0
-    lat = sorted(ms for per in latencies for ms, _ in per)
-    korean = sorted(ms for per in latencies for ms, ko in per if ko)
-    other = sorted(ms for per in latencies for ms, ko in per if not ko)
+    lat = sorted(ms for per in latencies for ms, _, _ in per)
+    korean = sorted(ms for per in latencies for ms, ko, _ in per if ko)
+    other = sorted(ms for per in latencies for ms, ko, _ in per if not ko)
     codes = sum(statuses, Counter())
     ok = codes.get(200, 0)
-    return {
+    out = {
         "requests": sum(codes.values()),
         "ok": ok,
         "errors": sum(v for k, v in codes.items() if k != 200),
@@ -164,33 +234,49 @@ def drive(base: str, key: str, queries: list[str], clients: int, seconds: float,
         "p90_ms": percentile(lat, 90),
         "p99_ms": percentile(lat, 99),
         "max_ms": round(lat[-1], 1) if lat else None,
-        "p50_ms_korean_queries": percentile(korean, 50),
-        "p50_ms_english_queries": percentile(other, 50),
+        "p50_ms_korean_texts": percentile(korean, 50),
+        "p50_ms_english_texts": percentile(other, 50),
     }
+    if len(ROUTES[endpoint]) > 1:
+        for route in ROUTES[endpoint]:
+            per_route = sorted(ms for per in latencies for ms, _, r in per if r == route)
+            name = route.rsplit("/", 1)[-1]
+            out[f"{name}_p50_ms"] = percentile(per_route, 50)
+            out[f"{name}_p99_ms"] = percentile(per_route, 99)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", choices=sorted(ROUTES), default="search",
+                        help="what to load: search (queries), match or bundles (demands), page (match + bundles)")
     parser.add_argument("--index", type=Path, default=DEMO_INDEX, help="index directory (default var/demo/index)")
     parser.add_argument("--url", help="use this running server instead of starting one (needs --key)")
     parser.add_argument("--key", help="API key for --url")
-    parser.add_argument("--queries", type=Path, help="file with one query per line (default: the built-in list)")
+    parser.add_argument("--server-code", type=Path, default=REPO,
+                        help="checkout whose code 'matcher serve' runs (default: this one), e.g. main for a before run")
+    parser.add_argument("--queries", type=Path,
+                        help="file with one query or demand per line (default: the built-in list of the endpoint)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (threads), default 4")
     parser.add_argument("--duration", type=float, default=20, help="measured seconds, default 20")
     parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds (not measured), default 5")
+    parser.add_argument("--fresh", action="store_true",
+                        help="every request text distinct (a request number appended): no cache can answer")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     if args.clients < 1 or args.duration <= 0:
         parser.error("--clients must be ≥ 1 and --duration > 0")
-    queries = QUERIES
+    texts: list[Item] = list(QUERIES) if args.endpoint == "search" else list(DEMANDS)
     if args.queries:
-        queries = [q.strip() for q in args.queries.read_text(encoding="utf-8").splitlines() if q.strip()]
-        if not queries:
+        texts = [q.strip() for q in args.queries.read_text(encoding="utf-8").splitlines() if q.strip()]
+        if not texts:
             parser.error(f"{args.queries} holds no queries")
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    code_dir = args.server_code.resolve()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(code_dir)}
     proc: subprocess.Popen | None = None
+    counter = [0]
     with tempfile.TemporaryDirectory(prefix="matcher-load-") as tmp:
         log = Path(tmp) / "serve.log"
         try:
@@ -212,21 +298,29 @@ def main() -> None:
                     proc = subprocess.Popen(
                         matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
                                     "--keys-file", str(keys_file)),
-                        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                        cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
                     )
                 t = time.perf_counter()
                 health = wait_healthy(base, proc, log)
                 startup_s = round(time.perf_counter() - t, 1)
-            # warm-up: every query once, then the concurrent pattern for --warmup seconds
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-                for q in queries:
-                    r = client.post("/api/search", json={"query": q, "top_k": args.top_k})
-                    if r.status_code != 200:
-                        raise SystemExit(f"warm-up query failed: {r.status_code} {r.text[:500]}")
+            # warm-up: every text once (fresh: numbered like the measured ones, so caches stay cold),
+            # then the concurrent pattern for --warmup seconds
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client:
+                for q in texts:
+                    number = None
+                    if args.fresh:
+                        counter[0] += 1
+                        number = counter[0]
+                    for route in ROUTES[args.endpoint]:
+                        r = client.post(route, json=body_for(route, q, args.top_k, number))
+                        if r.status_code != 200:
+                            raise SystemExit(f"warm-up {route} failed: {r.status_code} {r.text[:500]}")
             if args.warmup > 0:
-                drive(base, key, queries, args.clients, args.warmup, args.top_k)
+                drive(base, key, texts, args.clients, args.warmup, args.top_k, endpoint=args.endpoint,
+                      fresh=args.fresh, counter=counter)
             load_before = os.getloadavg()[0]
-            result = drive(base, key, queries, args.clients, args.duration, args.top_k)
+            result = drive(base, key, texts, args.clients, args.duration, args.top_k, endpoint=args.endpoint,
+                           fresh=args.fresh, counter=counter)
             load_after = os.getloadavg()[0]
         finally:
             if proc is not None:
@@ -238,13 +332,15 @@ def main() -> None:
                     proc.wait()
 
     out = {
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "endpoint": "POST /api/search",
+        "endpoint": " + ".join(f"POST {r}" for r in ROUTES[args.endpoint]),
+        "server_code": None if args.url else str(code_dir),
         "index": str(args.url or args.index),
         "index_version": health.get("index_version"),
         "technologies": health.get("count"),
-        "queries": len(queries),
+        "texts": len(texts),
+        "fresh": args.fresh,
         "clients": args.clients,
         "top_k": args.top_k,
         "warmup_s": args.warmup,
@@ -256,8 +352,9 @@ def main() -> None:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(f"{out['endpoint']} on {out['index']} ({out['technologies']} technologies), "
-              f"{args.clients} clients, {result['seconds']} s: {result['rps']} req/s, "
-              f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
+              f"{args.clients} clients{', fresh texts' if args.fresh else ''}, {result['seconds']} s: "
+              f"{result['rps']} req/s, p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, "
+              f"p99 {result['p99_ms']} ms, max {result['max_ms']} ms, "
               f"errors {result['errors']} of {result['requests']}; "
               f"1-min load average before/after {out['loadavg_1m_before_after']}")
 

@@ -82,6 +82,12 @@ class KeyStore:
 
     def verify(self, key: str) -> Viewer | None:
         """The viewer a key stands for, or ``None`` for an unknown key (constant-time comparison)."""
+        found = self.authenticate(key)
+        return found[1] if found is not None else None
+
+    def authenticate(self, key: str) -> tuple[dict[str, Any], Viewer] | None:
+        """``(record without hash, viewer)`` for a known key (the record's ``id`` names the key in logs),
+        or ``None`` for an unknown key (constant-time comparison)."""
         if not isinstance(key, str) or not key:
             return None
         digest = hash_key(key)
@@ -92,9 +98,10 @@ class KeyStore:
         if found is None:
             return None
         try:
-            return Viewer(role=found.get("role", ""), institution=found.get("institution"))
+            viewer = Viewer(role=found.get("role", ""), institution=found.get("institution"))
         except ConfigError:
             return None
+        return {k: v for k, v in found.items() if k != "sha256"}, viewer
 
     # ------------------------------------------------------------------ writing
     def create(self, role: str, institution: str | None = None) -> tuple[str, dict[str, Any]]:

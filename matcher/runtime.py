@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Any
 
 
 def cpu_threads() -> int:
@@ -34,3 +36,69 @@ def size_faiss_threads() -> None:
     import faiss
 
     faiss.omp_set_num_threads(cpu_threads())
+
+
+#: Threads one query encode (and one request's BLAS work) may use while serving. Measured on the
+#: 2-core box (see bench/README.md, 2026-11-29): USE's numpy forward pass for one short query takes a
+#: median 2–6 ms with 1 BLAS thread but 10–18 ms (p90 65–364 ms) with 2 when other work shares the
+#: cores, because OpenBLAS's second thread spin-waits for a core; concurrent requests already keep
+#: both cores busy, so each request runs single-threaded and requests run side by side.
+SERVING_THREADS = 1
+
+
+def serving_threads() -> int:
+    """``MATCHER_QUERY_THREADS`` if set (≥ 1), else :data:`SERVING_THREADS`."""
+    env = os.environ.get("MATCHER_QUERY_THREADS", "").strip()
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            value = 0
+        if value > 0:
+            return value
+    return SERVING_THREADS
+
+
+def encode_slots() -> int | None:
+    """How many query encodes may run at once in a serving process: ``MATCHER_ENCODE_SLOTS`` if set
+    (0: unbounded), else ``None`` (unbounded; see :func:`configure_serving`)."""
+    env = os.environ.get("MATCHER_ENCODE_SLOTS", "").strip()
+    if not env:
+        return None
+    try:
+        value = int(env)
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def configure_serving(encoders: Iterable[Any] = (), threads: int | None = None) -> int:
+    """Size a long-running query process (the service) for many small concurrent requests.
+
+    BLAS (numpy, USE), torch intra-op and faiss pools get ``threads`` (default :func:`serving_threads`)
+    each, process-wide; encoders that hold their own thread count (USE) are told too. Call after the
+    encoders are loaded (loading a sentence-transformers model sizes torch to the machine, for builds).
+    Returns the thread count applied.
+    """
+    import sys
+
+    n = threads or serving_threads()
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)  # not a context: stays in force for the process
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    if "torch" in sys.modules:
+        import torch
+
+        torch.set_num_threads(n)
+    if "faiss" in sys.modules:
+        import faiss
+
+        faiss.omp_set_num_threads(n)
+    for encoder in encoders:
+        setter = getattr(encoder, "set_threads", None)
+        if callable(setter):
+            setter(n)
+    return n

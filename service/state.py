@@ -26,8 +26,13 @@ from matcher.index import IndexStore, IndexVersion
 from matcher.licensing import LicenseeRanker
 from matcher.matching.demand import DemandMatcher
 from matcher.matching.groups import load_groups
+from matcher.matching.tablecache import TableCachingMatcher
 from matcher.records import Technology
+from matcher.retrieval.querycache import default_query_cache
+from matcher.runtime import configure_serving, encode_slots
 from matcher.search import Searcher, open_index
+from service.cache import ResultCache
+from service.redact import without_server_paths
 from service.settings import ServiceSettings
 
 log = logging.getLogger("matcher.service")
@@ -44,12 +49,14 @@ class Snapshot:
     groups: tuple[dict[str, Any], ...] | None
     licensees: LicenseeRanker
     _masks: dict[Viewer, np.ndarray | None] = field(default_factory=dict, repr=False, compare=False)
+    #: recent answers of this version (service/cache.py): a new version starts with an empty one
+    results: ResultCache = field(default_factory=ResultCache.from_env, repr=False, compare=False)
 
     @classmethod
     def of(cls, version: IndexVersion) -> Snapshot:
         path = version.path / "groups.json"
         groups = tuple(g.to_dict() for g in load_groups(path)) if path.is_file() else None
-        return cls(version=version, searcher=Searcher(version), matcher=DemandMatcher(version),
+        return cls(version=version, searcher=Searcher(version), matcher=TableCachingMatcher(version),
                    by_id={t.id: t for t in version.technologies}, groups=groups,
                    licensees=LicenseeRanker(version))
 
@@ -60,7 +67,7 @@ class Snapshot:
     def visible(self, viewer: Viewer) -> np.ndarray | None:
         """Mask by position of the technologies ``viewer`` may see (``None``: all), cached per viewer."""
         if viewer not in self._masks:
-            self._masks[viewer] = visible_mask(self.version.technologies, viewer)
+            self._masks[viewer] = visible_mask(self.version.technologies, viewer, self.version.registry)
         return self._masks[viewer]
 
     def visible_count(self, viewer: Viewer) -> int:
@@ -78,13 +85,15 @@ class Snapshot:
     def visible_groups(self, viewer: Viewer) -> list[dict[str, Any]]:
         if self.groups is None:
             return []
-        return visible_groups(self.groups, self.by_id, viewer)
+        return visible_groups(self.groups, self.by_id, viewer, registry=self.version.registry)
 
     def manifest_for(self, viewer: Viewer) -> dict[str, Any]:
         """The manifest, with every count computed over what ``viewer`` may see.
 
-        For non-admins the corpus hash and the vocabulary size are left out and counts cover the visible
-        technologies only, whether or not the index holds confidential ones (so it cannot be told)."""
+        For non-admins the corpus hash and the vocabulary size are left out, counts cover the visible
+        technologies only, whether or not the index holds confidential ones (so it cannot be told), and
+        server file paths (corpus directory, model directories, caches) are left out
+        (``service/redact.py``)."""
         manifest = self.version.manifest
         if viewer.is_admin:
             return manifest
@@ -111,7 +120,7 @@ class Snapshot:
         if isinstance(manifest.get("groups"), dict) and self.groups is not None:
             groups = self.visible_groups(viewer)
             out["groups"] = {"count": len(groups), "convergence": sum(bool(g["convergence"]) for g in groups)}
-        return out
+        return without_server_paths(out)  # type: ignore[no-any-return]
 
 
 class Engine:
@@ -206,4 +215,7 @@ def load_engine(settings: ServiceSettings, encoders: Mapping[str, Encoder] | Non
         version = IndexStore(settings.index).load(encoders)
     else:
         version = open_index(settings.index, settings.encoder)
+    # many small concurrent requests: one thread each, a bounded number of encodes at once (matcher/runtime.py)
+    configure_serving(version.retriever.encoders.values())
+    default_query_cache().set_encode_slots(encode_slots())
     return Engine(Snapshot.of(version), IndexStore(settings.index), settings.reload_interval)

@@ -48,6 +48,14 @@ class USEEncoder(Encoder):
             options={"lowercase": lowercase},
         )
 
+    def set_threads(self, threads: int) -> None:
+        """BLAS threads of later encodes (the service uses 1 per request; builds the machine's count)."""
+        self.threads = threads
+        self._use.threads = threads
+        backend = getattr(self._use, "_backend", None)
+        if backend is not None:
+            backend.threads = threads
+
     def _encode(self, texts: Sequence[str], progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -21,9 +21,11 @@ from matcher.encoders.base import Encoder
 from matcher.errors import ConfigError
 from matcher.index.base import VectorIndex
 from matcher.index.factory import choose_backend, create_index, index_class
+from matcher.lru import LRU
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.fusion import NORMALISERS
+from matcher.retrieval.querycache import QUERY_TERMS_CACHE_SIZE, QueryVectorCache, default_query_cache
 from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
 from matcher.text.lang import hangul_share
 from matcher.text.tokenize import Analyzer
@@ -41,7 +43,8 @@ class Scored:
 class HybridRetriever:
     """Fit on document texts; search with a query text, optional position filter and top-k."""
 
-    def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto") -> None:
+    def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto", *,
+                 query_cache: QueryVectorCache | None = None) -> None:
         missing = [e for e in config.encoders if e not in encoders]
         if missing:
             raise ConfigError(f"pipeline {config.name!r} needs encoder(s) {missing}; loaded: {sorted(encoders)}")
@@ -49,6 +52,10 @@ class HybridRetriever:
         self.encoders = dict(encoders)
         self.backend = backend
         self.analyzer = Analyzer(config.analyzer)
+        #: query vectors by (encoder key, text): shared by every retriever of the process unless given
+        self.query_cache = query_cache if query_cache is not None else default_query_cache()
+        #: BM25 query terms by text (they depend on this retriever's analyzer and translator)
+        self._terms_cache: LRU[str, dict[str, float]] = LRU(QUERY_TERMS_CACHE_SIZE)
 
     # ------------------------------------------------------------------ fitting
     def _rows_for(self, encoder: str) -> np.ndarray:
@@ -61,6 +68,7 @@ class HybridRetriever:
     def fit(self, texts: Sequence[str], *, progress: bool = False, keep_tokens: bool = False) -> HybridRetriever:
         """Index ``texts``; with ``keep_tokens`` the analysed tokens stay in ``tokens_`` (for grouping)."""
         cfg = self.config
+        self._terms_cache.clear()  # terms depend on the translator fitted below
         self.n_ = len(texts)
         self.korean_ = np.array([hangul_share(t) >= cfg.korean_threshold for t in texts], dtype=bool)
         nouns: set[str] = set()
@@ -98,13 +106,55 @@ class HybridRetriever:
     def is_korean(self, text: str) -> bool:
         return hangul_share(text) >= self.config.korean_threshold
 
+    def query_vectors(self, name: str, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors of ``texts`` by encoder ``name``, through the query-vector cache."""
+        return self.query_cache.vectors(self.encoders[name], texts)
+
+    def _query_encoders(self, text: str) -> list[str]:
+        """The encoders :meth:`search` will run ``text`` through (as routed there)."""
+        cfg = self.config
+        multi = cfg.dense_multi or cfg.dense_en
+        if not cfg.encoders or multi is None:
+            return []
+        names = [multi]
+        if not self.is_korean(text) and cfg.dense_en and cfg.dense_en != multi:
+            rows = self.dense_.get(cfg.dense_en, (np.zeros(0), None))[0]
+            if rows.size:  # documents routed to the English encoder exist
+                names.append(cfg.dense_en)
+        return names
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Encode ``texts`` ahead of searching them: one batch call per encoder for every text (and
+        every English word the term translator will look up) not cached yet.
+
+        A demand's whole text and requirements are prepared together, so the many searches that
+        follow find their vectors in the cache."""
+        per_encoder: dict[str, list[str]] = {}
+        multi = self.config.dense_multi
+        for text in dict.fromkeys(texts):
+            for name in self._query_encoders(text):
+                per_encoder.setdefault(name, []).append(text)
+            if multi and self.translator_ is not None and self.bm25_ is not None and not self.is_korean(text):
+                per_encoder.setdefault(multi, []).extend(sorted(set(content_words(text))))
+        for name, batch in per_encoder.items():
+            self.query_vectors(name, list(dict.fromkeys(batch)))
+
     def query_terms(self, text: str) -> dict[str, float]:
-        """Weighted BM25 query terms; English queries also get translated Korean terms."""
+        """Weighted BM25 query terms; English queries also get translated Korean terms (cached per text)."""
+        cached = self._terms_cache.get(text)
+        if cached is None:
+            cached = self._query_terms(text)
+            self._terms_cache.put(text, cached)
+        return dict(cached)
+
+    def _query_terms(self, text: str) -> dict[str, float]:
         korean = self.is_korean(text)
         terms: Counter[str] = Counter(self.analyzer.analyze(text))
         weights = {t: float(c) for t, c in terms.items()}
         if not korean and self.translator_ is not None and self.config.dense_multi:
-            translated = self.translator_.translate(content_words(text), self.encoders[self.config.dense_multi])
+            name = self.config.dense_multi
+            translated = self.translator_.translate(content_words(text), self.encoders[name],
+                                                    encode=lambda words: self.query_vectors(name, words))
             for options in translated.values():
                 for term, cos in options:
                     weights[term] = weights.get(term, 0.0) + cos
@@ -117,7 +167,7 @@ class HybridRetriever:
     def _dense_scores(self, name: str, text: str, mask: np.ndarray) -> np.ndarray:
         rows, index = self.dense_[name]
         out = np.full(self.n_, np.nan, dtype=np.float32)
-        q = self.encoders[name].encode_queries([text])
+        q = self.query_vectors(name, [text])
         matrix = index.matrix()
         if matrix is not None:
             out[rows] = matrix @ q[0]
@@ -128,8 +178,13 @@ class HybridRetriever:
         out[rows[local[0][keep]]] = scores[0][keep]
         return out
 
-    def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None) -> list[Scored]:
-        """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking."""
+    def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None,
+               within: np.ndarray | None = None) -> list[Scored]:
+        """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking.
+
+        ``within`` (a boolean mask) restricts the returned documents further without changing the
+        normalisation statistics, which stay those of ``allowed``: scores of a few chosen candidates that
+        are comparable with the scores of a search over everything allowed."""
         cfg = self.config
         mask = np.ones(self.n_, dtype=bool)
         if allowed is not None:
@@ -181,7 +236,7 @@ class HybridRetriever:
         fused = w_lex_eff * lexical_z + w_dense * dense_z
         fused[~mask] = -np.inf
 
-        positions = np.flatnonzero(mask)
+        positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
         take = min(k, positions.size)
         order = positions[np.lexsort((positions, -fused[positions]))][:take]
         route_names = {True: "ko", False: "en"}

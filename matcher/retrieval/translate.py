@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +46,14 @@ class TermTranslator:
                                                                                               dtype=np.float32)
         return self
 
-    def translate(self, words: Sequence[str], encoder: Encoder) -> dict[str, list[tuple[str, float]]]:
+    def translate(self, words: Sequence[str], encoder: Encoder, *,
+                  encode: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, list[tuple[str, float]]]:
+        """Korean terms for each English word; ``encode`` (default ``encoder.encode_queries``) embeds the
+        words, e.g. through a query-vector cache."""
         unique = sorted(set(words))
         if not unique or not self.vocab_:
             return {}
-        sims = encoder.encode_queries(unique) @ self.vectors_.T
+        sims = (encode or encoder.encode_queries)(unique) @ self.vectors_.T
         out = {}
         k = min(self.topk, sims.shape[1])
         for i, word in enumerate(unique):

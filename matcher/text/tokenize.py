@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from matcher.errors import ConfigError
+from matcher.lru import LRU
 
 _HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _HAS_HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -24,6 +25,10 @@ _LATIN_WORD = re.compile(r"\w+")
 KIWI_TAGS = ("NNG", "NNP", "NNB", "NR", "XR", "SL", "SH", "SN", "VV", "VA")
 NOUN_TAGS = frozenset({"NNG", "NNP", "XR"})
 DEFAULT_TAGS = ("NNG", "NNP", "NNB", "NR", "XR", "SL", "SH", "SN", "VV", "VA")
+#: Texts whose tokens :meth:`Analyzer.analyze` keeps (per analyzer): queries, requirements, titles and
+#: the abstract sentences evidence is drawn from recur across requests, and Kiwi costs about a
+#: millisecond per sentence (several on a busy machine). 16,384 short token lists: a few MiB.
+ANALYZE_CACHE_SIZE = 16384
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +85,7 @@ class Analyzer:
     def __init__(self, config: AnalyzerConfig | None = None) -> None:
         self.config = config or AnalyzerConfig()
         self._tags = frozenset(self.config.korean_tags)
+        self._cache: LRU[str, tuple[str, ...]] = LRU(ANALYZE_CACHE_SIZE)
 
     def latin(self, words: Iterable[str]) -> list[str]:
         out = []
@@ -143,7 +149,12 @@ class Analyzer:
         return out
 
     def analyze(self, text: str) -> list[str]:
-        return self.analyze_many([text])[0]
+        """Tokens of one text (cached: the same text is analysed once)."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = tuple(self.analyze_many([text])[0])
+            self._cache.put(text, cached)
+        return list(cached)
 
     def analyze_many(
         self, texts: Sequence[str], *, progress: bool = False, nouns: set[str] | None = None

@@ -1,0 +1,145 @@
+"""Recent answers of the read-only API operations, per index version: identical requests computed once.
+
+Each :class:`~service.state.Snapshot` owns one :class:`ResultCache`, so a newly published index
+version starts empty and can never serve an answer computed on the old one. A key is (route, viewer,
+canonical JSON of the validated request body): two keys with different visibility never share an
+answer. Entries expire after ``ttl`` seconds and the least recently used go first beyond ``maxsize``.
+Identical requests arriving together are computed once: the others wait for the first one's answer
+(an error is not cached; the waiters then compute for themselves).
+
+Cached answers are shared between requests: route code must treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from matcher.errors import ConfigError
+
+#: Answers kept per index version. A match or bundles answer is a few tens of KiB of JSON-able dicts,
+#: so 256 entries stay within a few MiB.
+RESULT_CACHE_SIZE = 256
+#: Seconds an answer is served from the cache. Answers depend only on the index version (which the
+#: cache belongs to) and the request, so this bounds memory held by one-off requests, not staleness.
+RESULT_CACHE_TTL = 300.0
+
+T = TypeVar("T")
+
+
+def canonical(body: BaseModel | dict[str, Any] | None) -> str:
+    """The request body as canonical JSON (sorted keys, defaults included): equal requests, equal text."""
+    data = body.model_dump(mode="json") if isinstance(body, BaseModel) else (body or {})
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _env_number(name: str, default: float, kind: type) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number >= 0, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a number >= 0, got {raw!r}")
+    return value
+
+
+class ResultCache:
+    """A TTL + LRU map from request keys to answers, safe to share between request threads."""
+
+    def __init__(self, maxsize: int = RESULT_CACHE_SIZE, ttl: float = RESULT_CACHE_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not isinstance(maxsize, int) or maxsize < 0:
+            raise ConfigError(f"result cache size must be an integer >= 0, got {maxsize!r}")
+        if not isinstance(ttl, int | float) or ttl < 0:
+            raise ConfigError(f"result cache ttl must be a number of seconds >= 0, got {ttl!r}")
+        self.maxsize = maxsize
+        self.ttl = float(ttl)
+        self._clock = clock
+        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._pending: dict[Hashable, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def from_env(cls) -> ResultCache:
+        """Sized by ``MATCHER_RESULT_CACHE_SIZE`` (0 disables) and ``MATCHER_RESULT_CACHE_TTL`` (seconds)."""
+        return cls(int(_env_number("MATCHER_RESULT_CACHE_SIZE", RESULT_CACHE_SIZE, int)),
+                   float(_env_number("MATCHER_RESULT_CACHE_TTL", RESULT_CACHE_TTL, float)))
+
+    @property
+    def enabled(self) -> bool:
+        return self.maxsize > 0 and self.ttl > 0
+
+    @staticmethod
+    def key(route: str, viewer: Hashable, body: BaseModel | dict[str, Any] | None) -> Hashable:
+        return (route, viewer, canonical(body))
+
+    def _get(self, key: Hashable) -> tuple[bool, Any]:
+        """(found, value) under the lock; expired entries are dropped."""
+        entry = self._data.get(key)
+        if entry is None:
+            return False, None
+        expires, value = entry
+        if self._clock() >= expires:
+            del self._data[key]
+            return False, None
+        self._data.move_to_end(key)
+        return True, value
+
+    def _put(self, key: Hashable, value: Any) -> None:
+        self._data[key] = (self._clock() + self.ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def get_or_compute(self, route: str, viewer: Hashable, body: BaseModel | dict[str, Any] | None,
+                       compute: Callable[[], T]) -> T:
+        """The cached answer to this request, or ``compute()``'s (then cached)."""
+        if not self.enabled:
+            return compute()
+        key = self.key(route, viewer, body)
+        while True:
+            with self._lock:
+                found, value = self._get(key)
+                if found:
+                    self.hits += 1
+                    return value  # type: ignore[no-any-return]
+                waiting = self._pending.get(key)
+                if waiting is None:  # this request computes; identical ones arriving now wait for it
+                    event = self._pending[key] = threading.Event()
+                    self.misses += 1
+                    break
+            waiting.wait()
+            with self._lock:
+                found, value = self._get(key)
+                if found:
+                    self.hits += 1
+                    return value  # type: ignore[no-any-return]
+            return compute()  # the first attempt failed: do not wait again, compute for ourselves
+        try:
+            value = compute()
+            with self._lock:
+                self._put(key, value)
+            return value
+        finally:
+            with self._lock:
+                self._pending.pop(key, None)
+            event.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
