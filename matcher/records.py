@@ -50,9 +50,9 @@ def _check_text(name: str, value: object, *, required: bool = False) -> str:
     return value
 
 
-def check_iso_date(name: str, value: object, *, what: str = "field") -> None:
+def check_iso_date(name: str, value: object, *, what: str = "field", field: str | None = None) -> None:
     """``value`` must be ``None`` or a real calendar date written ``YYYY-MM-DD`` (``2020-13-45`` is not);
-    ``what`` words the message ("field", "filter")."""
+    ``what`` words the message ("field", "filter"); the error's field is ``field`` (default ``name``)."""
     if value is None:
         return
     ok = isinstance(value, str) and bool(_ISO_DATE.match(value))
@@ -62,7 +62,8 @@ def check_iso_date(name: str, value: object, *, what: str = "field") -> None:
         except ValueError:
             ok = False
     if not ok:
-        raise ValidationError(f"{what} {name!r} must be a calendar date YYYY-MM-DD, got {value!r}", field=name)
+        raise ValidationError(f"{what} {name!r} must be a calendar date YYYY-MM-DD, got {value!r}",
+                              field=field or name)
 
 
 def _check_date(name: str, value: str | None) -> None:

@@ -286,9 +286,10 @@ def test_library_dates_are_calendar_dates():
 
 
 @pytest.mark.parametrize(("filters", "field"), [
-    ({"date_from": "2020-13-45"}, "date_from"), ({"date_to": 20200101}, "date_to"),
-    ({"trl_min": "3"}, "trl_min"), ({"trl_max": True}, "trl_max"), ({"trl_min": 0}, "trl_min"),
-    ({"date_from": "2021-01-01", "date_to": "2020-01-01"}, "date_to"), ({"trl_min": 5, "trl_max": 4}, "trl_max")])
+    ({"date_from": "2020-13-45"}, "filters.date_from"), ({"date_to": 20200101}, "filters.date_to"),
+    ({"trl_min": "3"}, "filters.trl_min"), ({"trl_max": True}, "filters.trl_max"), ({"trl_min": 0}, "filters.trl_min"),
+    ({"date_from": "2021-01-01", "date_to": "2020-01-01"}, "filters.date_to"),
+    ({"trl_min": 5, "trl_max": 4}, "filters.trl_max")])
 def test_filter_predicate_validates_dates_and_trl(filters, field):
     with pytest.raises(ValidationError) as exc:
         filter_predicate(filters)

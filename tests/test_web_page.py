@@ -92,7 +92,7 @@ def server(browser_available, demo_index, tmp_path_factory):
     keys_file = tmp / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     key = _create_key(keys_file, env)
-    bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION)
+    bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION, "--index", str(demo_index))
 
     port = _free_port()
     log = tmp / "serve.log"

@@ -87,14 +87,15 @@ def filter_predicate(filters: dict[str, Any], registry: InstitutionRegistry | No
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     trl_min, trl_max = filters.get("trl_min"), filters.get("trl_max")
     for key, value in (("date_from", date_from), ("date_to", date_to)):
-        check_iso_date(key, value or None, what="filter")
+        check_iso_date(key, value or None, what="filter", field=f"filters.{key}")
     for key, value in (("trl_min", trl_min), ("trl_max", trl_max)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
-            raise ValidationError(f"filter {key!r} must be an integer from 1 to 9, got {value!r}", field=key)
+            raise ValidationError(f"filter {key!r} must be an integer from 1 to 9, got {value!r}", field=f"filters.{key}")
     if date_from and date_to and date_from > date_to:
-        raise ValidationError(f"filter 'date_from' ({date_from}) is after 'date_to' ({date_to})", field="date_to")
+        raise ValidationError(f"filter 'date_from' ({date_from}) is after 'date_to' ({date_to})",
+                              field="filters.date_to")
     if trl_min is not None and trl_max is not None and trl_min > trl_max:
-        raise ValidationError(f"filter 'trl_min' ({trl_min}) is above 'trl_max' ({trl_max})", field="trl_max")
+        raise ValidationError(f"filter 'trl_min' ({trl_min}) is above 'trl_max' ({trl_max})", field="filters.trl_max")
 
     def keep(t: Technology) -> bool:
         if institutions:
