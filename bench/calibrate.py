@@ -15,7 +15,9 @@ probability scale refitted per route on the top-10 lists users are shown) are fi
 on the other (reliability table, ECE, Brier, AUC per route), also on small 60-document corpora built from
 held-out queries (the corpus-size shift) and on the top-10 lists a user is shown. Off-topic queries
 (SciFact claims and English sentences against the Korean corpus, Korean sentences written here about
-topics absent from it) give the top-1 relevance of "no good match" queries. ``--write`` refits the chosen
+topics absent from it) give the top-1 relevance of "no good match" queries; 120 held-out queries per set
+inside a request sentence ("... 기술이 필요합니다", "We are looking for ...") check demands as officers
+write them (reported, not used for fitting or choosing). ``--write`` refits the chosen
 model on all queries and writes ``models/calibration.json``. Progress goes to stderr; ``--reuse`` reads the
 feature rows of a previous run from ``/work/scratch/calib-rows.jsonl``.
 """
@@ -28,7 +30,7 @@ import platform
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ HARD = 10
 SMALL_DOCS = 60
 SMALL_QUERIES = 30
 SMALL_REPEATS = 3
+FRAMED = 120
+FRAMES_KO = ["{} 기술이 필요합니다", "저희 회사는 {} 관련 기술을 찾고 있습니다", "{}에 관한 특허를 도입하고 싶습니다"]
+FRAMES_EN = ["We are looking for {}", "Our company needs a licence for {}", "{}: is there a patent we could license?"]
 
 # Demands an officer might type about topics the INU / KIPRIS corpus does not cover (their key terms
 # occur in none of its 1,824 abstracts). Written for this benchmark.
@@ -122,18 +127,42 @@ def split(qids: Sequence[str], seed: int = SEED) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------------------- features
+def bound_variants(retriever: Any, text: str) -> dict[str, float]:
+    """The query's BM25 upper bound three ways, to measure which one makes ``lexical_frac`` robust:
+    ``all`` counts every analysed term (absent ones at document frequency 0), ``known`` only the terms the
+    corpus holds, ``nobigram-oov`` drops absent Hangul bigrams (endings such as 합니/니다) but keeps
+    absent words."""
+    bm25 = retriever.bm25_
+    out = {"all": 0.0, "known": 0.0, "nobigram-oov": 0.0}
+    if bm25 is None:
+        return out
+    n_docs, indptr = len(bm25), bm25.weights_t_.indptr
+    for term, count in Counter(retriever.analyzer.analyze(text)).items():
+        col = bm25.vocab_.get(term)
+        df = 0 if col is None else int(indptr[col + 1] - indptr[col])
+        w = count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0)
+        out["all"] += w
+        if col is not None:
+            out["known"] += w
+        if col is not None or not term.startswith("#"):
+            out["nobigram-oov"] += w
+    return out
+
+
 def query_rows(retriever: Any, doc_ids: Sequence[str], text: str, relevant: set[str], rng: random.Random,
                base: dict[str, Any]) -> list[dict[str, Any]]:
     """Training / evaluation rows of one judged query (see the module docstring)."""
     from matcher.retrieval.calibration import relevance_features
 
     bound = retriever.lexical_bound(text)
+    bounds = bound_variants(retriever, text)
     ranked = retriever.search(text, len(doc_ids))
     rows: list[dict[str, Any]] = []
 
     def add(hit: Any, rank: int, kind: str, y: int) -> None:
         rows.append({**base, "kind": kind, "rank": rank, "y": y, "route": hit.components["route"],
-                     "x": [round(v, 6) for v in relevance_features(hit, bound)]})
+                     "x": [round(v, 6) for v in relevance_features(hit, bound)],
+                     "lex": round(hit.components["lexical"], 5), "b": bounds})
 
     negatives = []
     for rank, hit in enumerate(ranked, 1):
@@ -165,7 +194,8 @@ def offtopic_rows(retriever: Any, texts: Sequence[str], base: dict[str, Any]) ->
         hit = retriever.search(text, 1)[0]
         rows.append({**base, "qid": f"off{i}", "kind": "offtopic", "rank": 1, "y": 0,
                      "route": hit.components["route"],
-                     "x": [round(v, 6) for v in relevance_features(hit, retriever.lexical_bound(text))]})
+                     "x": [round(v, 6) for v in relevance_features(hit, retriever.lexical_bound(text))],
+                     "lex": round(hit.components["lexical"], 5), "b": bound_variants(retriever, text)})
     return rows
 
 
@@ -204,6 +234,13 @@ def collect() -> list[dict[str, Any]]:
             rows += query_rows(retriever, ids, ds.queries[qid], relevant, rng, base)
             if n % 100 == 0:
                 log(f"  {name}: {n}/{len(qids)} queries ({time.perf_counter() - t0:.0f} s)")
+        # demands as officers write them: held-out queries inside a framing sentence (shown top-10 only)
+        for n, qid in enumerate(sorted(q for q in qids if halves[q] == "held")[:FRAMED]):
+            relevant = {d for d, r in ds.qrels[qid].items() if r > 0 and d in in_corpus}
+            frame = FRAMES_KO[n % len(FRAMES_KO)] if name == "ko-title" else FRAMES_EN[n % len(FRAMES_EN)]
+            text = frame.format(ds.queries[qid])
+            base = {"set": name, "corpus": "framed", "qid": qid, "half": "held"}
+            rows += [r for r in query_rows(retriever, ids, text, relevant, rng, base) if r["kind"] == "shown"]
         # the corpus-size shift: small corpora of held-out queries' relevant documents + random others
         held = sorted(q for q in qids if halves[q] == "held")
         for rep in range(SMALL_REPEATS):
@@ -304,6 +341,7 @@ def evaluate(model: Any, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "shown-top10": [r for r in rows if r["corpus"] == "full" and r["half"] == "held" and r["kind"] == "shown"],
         "small-60doc-pairs": [r for r in rows if r["corpus"].startswith("small") and r["kind"] in TRAIN_KINDS],
         "small-60doc-shown": [r for r in rows if r["corpus"].startswith("small") and r["kind"] == "shown"],
+        "framed-shown": [r for r in rows if r["corpus"] == "framed" and r["kind"] == "shown"],
     }
     for pop, sel in pops.items():
         X, y, routes = arrays(sel)
@@ -336,6 +374,9 @@ def floor_report(model: Any, rows: Sequence[dict[str, Any]], floors: Sequence[fl
                                                   and r["rank"] == 1])
         top1 = [r for r in held if r["set"] == name and r["kind"] == "shown" and r["rank"] == 1]
         groups[f"{name}: top-1 when it is right"] = rel([r for r in top1 if r["y"] == 1])
+        groups[f"{name}: framed, top-1 when it is right"] = rel(
+            [r for r in rows if r["set"] == name and r["corpus"] == "framed" and r["kind"] == "shown"
+             and r["rank"] == 1 and r["y"] == 1])
     dist = {k: {"n": int(v.size), **{f"p{q}": round(float(np.percentile(v, q)), 3) for q in (5, 25, 50, 75, 95)}}
             for k, v in groups.items() if v.size}
     sep = {}
@@ -376,7 +417,7 @@ def main() -> None:
     def merit(name: str) -> float:
         h = report["candidates"][name]["held_out"]
         return sum(h[pop]["all"]["ece"] + h[pop]["all"]["brier"]
-                   for pop in ("pairs", "shown-top10", "small-60doc-pairs", "small-60doc-shown"))
+                   for pop in ("pairs", "shown-top10", "small-60doc-pairs", "small-60doc-shown"))  # not framed-shown
 
     chosen = args.choose or min(CANDIDATES, key=merit)
     report["chosen"] = chosen

@@ -165,25 +165,29 @@ class HybridRetriever:
         return weights
 
     def lexical_bound(self, text: str) -> float:
-        """The highest BM25 score a document could reach for ``text``'s own terms: Σ count·idf·(k1+1)
-        over the analysed query terms (a term's BM25 weight in a document is idf·tf·(k1+1)/(tf+norm),
-        always below idf·(k1+1)); the denominator of the calibration feature ``lexical_frac``.
+        """The highest BM25 score a document could reach for what ``text`` asks for: Σ count·idf·(k1+1)
+        over its analysed terms (a term's BM25 weight in a document is idf·tf·(k1+1)/(tf+norm), always
+        below idf·(k1+1)); the denominator of the calibration feature ``lexical_frac``.
 
-        Terms added by translating an English query are left out, so an English query's bound is the same
-        on an English-only and on a mixed corpus (translated Korean terms can never match an English
-        document); on Korean documents their matches still count in the score, which the en-ko
-        calibration accounts for. A term absent from the corpus counts with the idf of document
-        frequency 0, so a query whose words the corpus lacks has a bound no document approaches.
-        0.0 without a lexical channel.
+        Left out: terms added by translating an English query (so an English query's bound is the same on
+        an English-only and on a mixed corpus); request phrasing (``calibration.REQUEST_WORDS``: 필요합니다,
+        "we are looking for", ...); Hangul bigrams absent from the corpus (endings such as 합니/니다). A word
+        absent from the corpus counts with the idf of document frequency 0, so a query about something
+        the corpus lacks has a bound no document approaches. 0.0 without a lexical channel.
         """
+        from matcher.retrieval.calibration import request_terms
+
         if self.bm25_ is None:
             return 0.0
         bm25 = self.bm25_
+        skip = request_terms(self.analyzer)
         n_docs = len(bm25)
         indptr = bm25.weights_t_.indptr  # row t of the term × document matrix: the documents holding t
         total = 0.0
         for term, count in Counter(self.analyzer.analyze(text)).items():
             col = bm25.vocab_.get(term)
+            if term in skip or (col is None and term.startswith("#")):
+                continue
             df = 0 if col is None else int(indptr[col + 1] - indptr[col])
             total += count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0)
         return float(total)
