@@ -14,7 +14,7 @@ Method
   with ``random.Random(seed + family number)`` (as in ``bench/bundle_recovery.py``), rendered by the
   family's generator into one free text (``DemandProfile(text=...)``; the matcher splits it itself).
 * Each target is named by its Korean title, or (family ``keyphrase`` and, drawn per demand, the framing
-  families) by a KEY PHRASE: 2-4 content nouns of the title in title order (Kiwi NNG/NNP/SL/SH, two
+  families) by a KEY PHRASE: a contiguous run of 2-4 content nouns of the title (Kiwi NNG/NNP/SL/SH, two
   syllables or more, generic words such as 방법/장치/시스템/제조방법 dropped), drawn with the same rng.
 * Korean particles follow the name's last sound: Hangul batchim, or for a Latin / digit ending its Korean
   reading (``SLAM과``, ``BMS와``, ``PD-L1과``).
@@ -106,8 +106,8 @@ def key_phrase(title: str, rng: random.Random) -> str:
     if len(nouns) < 2:
         return title
     k = rng.randint(2, min(4, len(nouns)))
-    keep = sorted(rng.sample(range(len(nouns)), k))
-    return " ".join(nouns[i] for i in keep)
+    start = rng.randint(0, len(nouns) - k)  # a contiguous run reads like a phrase an officer would write
+    return " ".join(nouns[start : start + k])
 
 
 def _ko_list(names: list[str], last: str) -> str:
@@ -383,7 +383,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--index", default=str(REAL_INDEX), help="real-corpus index directory")
     parser.add_argument("--demo-index", default=str(DEMO_INDEX), help="demo index directory (built if absent)")
-    parser.add_argument("--families", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--families", choices=("dev", "heldout", "all", "none"), default="all")
     parser.add_argument("--split-only", action="store_true", help="split accuracy only (no index queries)")
     parser.add_argument("--no-handwritten", action="store_true")
     parser.add_argument("--examples", type=int, default=0, help="failed demands kept per family")
