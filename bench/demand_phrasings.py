@@ -40,7 +40,6 @@ import json
 import os
 import platform
 import random
-import re
 import subprocess
 import sys
 import time
