@@ -216,3 +216,20 @@ def test_coordinated_argument_inside_a_title_is_not_cut():
     assert split_requirements(title) == [title]
     assert split_requirements("합금형 코어 및 쉘 구조를 갖는 양자점") == ["합금형 코어 및 쉘 구조를 갖는 양자점"]
     assert split_requirements("고체 전해질과 분리막을 개발할 수 있는 기술이 필요합니다") == ["고체 전해질", "분리막을 개발"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ESS 운영사입니다. 마이크로그리드 EMS와 전기차 양방향 충전 스케줄링 기술이 필요합니다.",
+        "공장 설비 모니터링 솔루션을 개발하고 있습니다. 마이크로그리드 EMS와 전기차 양방향 충전 스케줄링 기술이 필요합니다.",
+        "에너지 서비스를 준비 중이며, 마이크로그리드 EMS와 전기차 양방향 충전 스케줄링 기술이 필요합니다.",
+        "We are a utility company. We need 마이크로그리드 EMS and 전기차 양방향 충전 스케줄링.",
+    ],
+)
+def test_context_sentences_are_not_requirements(text):
+    assert split_requirements(text) == ["마이크로그리드 EMS", "전기차 양방향 충전 스케줄링"]
+
+
+def test_context_only_text_is_kept():
+    assert split_requirements("물류센터용 AMR을 개발 중입니다.") == ["물류센터용 AMR을 개발 중입니다"]

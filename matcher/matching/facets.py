@@ -25,7 +25,9 @@ Steps, all rule-based and deterministic:
    ``결과`` or ``방법`` do not; shorter clause pieces merge into their shorter neighbour inside their
    ``;`` part (a generic-only piece, ``… 방법 및 장치``, into the previous one), then shorter sentences /
    items into the previous one (the next one for the first);
-6. boilerplate-only fragments (``필요합니다``, ``감사합니다``, ``please``…) and list lead-ins ending in ``:``
+6. context sentences and clauses that describe the demander instead of asking (``ESS 운영사입니다``,
+   ``… 솔루션을 개발하고 있습니다``, ``… 준비 중이며``, ``We are a …``; no request word) are dropped when
+   something else is left; boilerplate-only fragments (``필요합니다``, ``감사합니다``, ``please``…) and list lead-ins ending in ``:``
    are dropped; facets are de-duplicated (case, spacing and punctuation ignored) and, above
    ``max_facets``, the adjacent pair with the smallest combined length is merged until they fit.
 
@@ -121,6 +123,15 @@ _GENERIC = _TAIL_WORDS | frozenset(
     "당사 저희 우리 본사".split()
 )
 _CONTENT_TAGS = frozenset({"NNG", "NNP", "XR", "SH", "VV", "VA"})
+#: a sentence describing the company rather than asking: "ESS 운영사입니다", "… 솔루션을 개발하고 있습니다",
+#: "… 서비스를 준비 중이며", "… 원료로 쓸 예정입니다", "We are a …", "Our company makes …"
+_COMPANY_NOUN = re.compile(r"(?:회사|기업|스타트업|업체|제조사|운영사|개발사|공급사|법인|연구소|기관|병원|팀)$")
+_CONTEXT_VERBS = frozenset("개발 준비 운영 생산 판매 제조 기획 진행 공급 사용 쓰 연구 구축 보유하 만들".split())
+_EN_CONTEXT = re.compile(
+    r"^(?:we\s+are\s+an?\b|we're\s+an?\b|our\s+(?:company|team|firm)\s+(?:is|makes|develops|produces|sells|builds|operates)\b|"
+    r"we\s+(?:make|develop|produce|sell|build|operate|manufacture)\b)(?!.*\b(?:need|looking|seek|want|require)\w*\b)",
+    re.IGNORECASE,
+)
 
 
 def _kiwi() -> Any:
@@ -148,6 +159,20 @@ def _strip_ko_tail(text: str) -> str:
         if toks[j - 1].tag in _ANCHOR_TAGS and any(t.form in _TRIGGERS for t in toks[j:]):
             return text[: toks[j - 1].start + toks[j - 1].len].rstrip()
     return text
+
+
+def is_context(text: str) -> bool:
+    """Whether a sentence or clause describes the demander (company, ongoing work, plans) with no request."""
+    if _EN_CONTEXT.match(text.strip()):
+        return True
+    toks = [t for t in _tokens(text) if not t.tag.startswith(("S", "E"))]
+    if not toks or any(t.form in _TRIGGERS for t in toks):
+        return False
+    if toks[-1].tag == "VCP" and len(toks) > 1 and _COMPANY_NOUN.search(toks[-2].form):
+        return True
+    ongoing = any(t.tag == "VX" and t.form == "있" for t in toks) or any(
+        t.form in ("중", "예정", "계획") and t.tag in ("NNB", "NNG") for t in toks[-3:])
+    return ongoing and any(t.form in _CONTEXT_VERBS for t in toks)
 
 
 def strip_framing(text: str) -> str:
@@ -379,6 +404,8 @@ def split_requirements(text: str, max_facets: int = 8) -> list[str]:
             units.append(body)
         else:
             units.extend(_clauses(body))
+    asked = [u for u in units if not is_context(u)]
+    units = asked or units  # context sentences ("… 스타트업입니다") are not requirements, unless nothing else is
     facets = _dedupe([f for f in (_facet(u) for u in _merge_units(units)) if not _is_boilerplate(f)])
     if not facets:
         return [_clean(text) or text.strip()]
