@@ -383,6 +383,7 @@ def main() -> None:
     parser.add_argument("--index", default=str(REAL_INDEX), help="real-corpus index directory")
     parser.add_argument("--demo-index", default=str(DEMO_INDEX), help="demo index directory (built if absent)")
     parser.add_argument("--families", choices=("dev", "heldout", "all", "none"), default="all")
+    parser.add_argument("--only", choices=sorted(FAMILIES), action="append", help="run only these families")
     parser.add_argument("--split-only", action="store_true", help="split accuracy only (no index queries)")
     parser.add_argument("--no-handwritten", action="store_true")
     parser.add_argument("--examples", type=int, default=0, help="failed demands kept per family")
@@ -433,7 +434,7 @@ def main() -> None:
         "families": {},
     }
     for number, (name, (kind, _r, _n)) in enumerate(FAMILIES.items()):
-        if args.families in (kind, "all"):
+        if (name in args.only) if args.only else args.families in (kind, "all"):
             report["families"][name] = run_family(name, number, args, groups, matcher, split_requirements)
     for kind in ("dev", "heldout"):
         rows = [r for r in report["families"].values() if r["set"] == kind]

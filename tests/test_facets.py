@@ -233,3 +233,17 @@ def test_context_sentences_are_not_requirements(text):
 
 def test_context_only_text_is_kept():
     assert split_requirements("물류센터용 AMR을 개발 중입니다.") == ["물류센터용 AMR을 개발 중입니다"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "마이크로그리드 EMS · 전기차 양방향 충전 스케줄링",
+        "마이크로그리드 EMS + 전기차 양방향 충전 스케줄링",
+        "마이크로그리드 EMS뿐만 아니라 전기차 양방향 충전 스케줄링도 필요합니다",
+        "마이크로그리드 EMS 외에 전기차 양방향 충전 스케줄링에 대한 기술도 원합니다",
+        "마이크로그리드 EMS에 더해 전기차 양방향 충전 스케줄링 기술을 찾고 있습니다",
+    ],
+)
+def test_more_connectors(text):
+    assert split_requirements(text) == ["마이크로그리드 EMS", "전기차 양방향 충전 스케줄링"]

@@ -13,9 +13,10 @@ Steps, all rule-based and deterministic:
    auxiliaries and words of :data:`_TAIL_WORDS`, holding at least one request word of :data:`_TRIGGERS`,
    cut back to the last content word) or an English one (``… is required``);
 4. clauses inside a sentence at coordination markers, by strength: ``;``, the explicit connectors
-   ``그리고`` ``또한`` ``and`` ``as well as``, colloquial ``하고`` / ``랑`` and connective verb endings
+   ``그리고`` ``또한`` ``뿐만 아니라`` ``외에(도)`` ``에 더해`` ``and`` ``as well as`` ``plus``, colloquial ``하고`` / ``랑`` and connective verb endings
    (``하고`` ``되고`` ``있고`` ``-며``), with commas where one of the latter occurs (``A, B and C``); only in
-   a sentence where none of these occurs, the list connectors ``,`` ``및`` and the conjunctive particles ``와/과`` (Kiwi tag JC, so ``SLAM과`` and
+   a sentence where none of these occurs, the list connectors ``,`` ``및`` ``·`` ``+`` and the conjunctive
+   particles ``와/과`` (Kiwi tag JC, so ``SLAM과`` and
    ``BMS와`` count while ``결과와`` inside a word does not). A text that coordinates with ``그리고`` or ``and``
    keeps the ``및`` of a patent title inside one piece. A clause opening with an anaphoric reference
    (``이의 제조방법``, ``이를 포함하는``, ``상기``) stays with the previous one, as in patent titles;
@@ -55,14 +56,15 @@ _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Ms|Fig|No|approx|cf|
 #: clause separators by strength: 1 = ";", 2 = explicit connectors, 3 = list connectors
 _STRONG = re.compile(r"\s*;\s*")
 _EXPLICIT = re.compile(
-    r",?\s+(?:and|as well as|also)\s+|\s+그리고\s+|(?:^|,?\s+)또한\s+"
+    r",?\s+(?:and|as well as|also|plus)\s+|\s+그리고\s+|(?:^|,?\s+)또한\s+"
+    r"|뿐만?\s*아니라,?\s+|\s+(?:이외|외)에도?,?\s+|(?<=[\w)])에\s*더(?:해|하여)(?:서)?,?\s+"
     r"|(?:(?<=[와과] 함께)|(?<=하고)|(?<=되고)|(?<=있고)|(?<=없고)|(?<=시키고)|(?<=[가-힣]며))\s+",
     re.IGNORECASE,
 )
 _LISTING = re.compile(
-    r",(?!\d)(?!\s*(?:e\.g|i\.e|such as|including|예를 들어|예컨대)\b)\s*|\s+및\s+"
+    r",(?!\d)(?!\s*(?:e\.g|i\.e|such as|including|예를 들어|예컨대)\b)\s*|\s+및\s+|\s*[·・]\s*|\s+\+\s+"
 )
-_COMMA = re.compile(r",(?!\d)(?!\s*(?:e\.g|i\.e|such as|including|예를 들어|예컨대)\b)\s*")
+_COMMA = re.compile(r",(?!\d)(?!\s*(?:e\.g|i\.e|such as|including|예를 들어|예컨대)\b)\s*|\s*[·・]\s*|\s+\+\s+")
 #: a clause opening with an anaphoric reference continues the previous one: the patent-title pattern
 #: "양극 활물질, 이의 제조방법 및 이를 포함하는 리튬 이차 전지" names ONE technology
 _ANAPHOR = re.compile(r"^(?:이의|이를|이에|이로|이와|그의|그를|그 |상기|해당)")
@@ -113,7 +115,7 @@ _TRIGGERS = frozenset(
 #: words that may sit in a framing tail besides the triggers (generic heads, joining verbs, auxiliaries)
 _TAIL_WORDS = _TRIGGERS | frozenset(
     "기술 기술이전 이전 솔루션 방안 관련 분야 쪽 부분 기관 곳 업체 기업 회사 파트너 특허 것 수 중 등 "
-    "결합 융합 접목 통합 조합 연계 활용 적용 위하 하 되 있 없 주 드리 싶 좋 가능 여부 시 때".split()
+    "결합 융합 접목 통합 조합 연계 활용 적용 위하 대하 관하 하 되 있 없 주 드리 싶 좋 가능 여부 시 때".split()
 )
 _TAIL_TAGS = ("J", "E", "XS", "VX", "VCP", "VCN", "SF", "SP", "SE", "SO", "MAG", "MAJ")
 _ANCHOR_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SL", "SH", "SN", "XSN"})
