@@ -9,7 +9,8 @@ Method
   one index is built with the default pipeline into ``/work/scratch/bundlebench/index`` with the embedding
   cache ``/work/scratch/bundlebench/cache.sqlite`` (so a re-run is warm) in a child process, then loaded
   once with ``IndexStore(dir).load(encoders)``, ``encoders = load_encoders(resolve_pipeline().encoders)``.
-* Records are grouped by their FIRST institution (``t.institutions[0]``; records without one are unused).
+* Records are grouped by their FIRST institution (``t.institutions[0]``; records without one are unused,
+  and so are lapsed, refused, withdrawn and abandoned ones: they are never proposed since issue 10).
   A composite demand is 2 or 3 patents (size drawn uniformly) from distinct groups whose institution sets
   are pairwise disjoint, sampled with ``random.Random(seed)``.
 * Form A (explicit): ``DemandProfile(requirements=<the members' Korean titles>)``.
@@ -138,7 +139,7 @@ def main() -> None:
 
     groups: dict[str, list] = defaultdict(list)
     for t in techs:
-        if t.institutions:
+        if t.institutions and t.active:  # only live records are ever proposed (issue 10)
             groups[t.institutions[0]].append(t)
     title_count = Counter(re.sub(r"\s+", "", t.title) for t in techs)
 
@@ -165,6 +166,9 @@ def main() -> None:
             out = matcher.bundles(demand, top_n=5)
             times.append(time.perf_counter() - t)
             bundles = out["bundles"]
+            diag[f"verdict {out['verdict']}"] += 1
+            if any(not set(b["members"]) <= {m for row in b["coverage"] for m in row["members"]} for b in bundles):
+                diag["a bundle with a member that covers nothing"] += 1
             ok = bool(bundles) and targets <= set(bundles[0]["members"])
             ok5 = any(targets <= set(b["members"]) for b in bundles)
             hit += ok

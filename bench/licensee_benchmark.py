@@ -22,6 +22,14 @@ Method
   value = its best-matching patent's score); ablations of the default ranker: portfolio only (hybrid
   best-patent score, no volume correction — what a free-text query gets, having no owner), co-application
   only, and the default without its volume correction (``volume_correction=0``).
+* Since issue 10 a company is a candidate only when one of its portfolio patents reaches the calibrated
+  relevance floor (topical fit). ``ungated`` is the same ranker with the floor at 0 (what was shipped
+  before). Every ranker here runs with ``include_inactive=True`` so the queries and portfolios are the
+  same as before (many co-applied patents have lapsed); ``default_live_only`` is the shipped default
+  (lapsed/refused/withdrawn/abandoned records are neither queries nor evidence) on the live queries.
+* Topical plausibility: the share of the top-3 candidates whose first portfolio evidence patent shares an
+  IPC subclass (4 characters, e.g. ``H01M``) with the query patent — a check that candidates are there for
+  the topic, not only for a relationship.
 """
 
 from __future__ import annotations
@@ -103,9 +111,26 @@ def main() -> None:
     retriever = version.retriever
     rng = random.Random(0)
 
+    ungated = LicenseeRanker(version, directory=directory, floor=0.0)
     ranks: dict[str, list[int | None]] = {k: [] for k in (
         "random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only",
-        "default_without_volume_correction", "default")}
+        "default_without_volume_correction", "ungated", "default")}
+    plausible: dict[str, list[float]] = {"ungated": [], "default": [], "default_live_only": []}
+    live_ranks: list[int | None] = []
+    live_answerable: list[bool] = []
+
+    def subclasses(codes: list[str] | tuple[str, ...]) -> set[str]:
+        return {c.replace(" ", "")[:4].upper() for c in codes if c.strip()}
+
+    def plausibility(found: list, query_ipc: set[str]) -> float | None:
+        top = found[:3]
+        if not top or not query_ipc:
+            return None
+        ok = 0
+        for c in top:
+            first = next((e for e in c.evidence if e["type"] == "portfolio"), None)
+            ok += bool(first and subclasses(first.get("ipc", [])) & query_ipc)
+        return ok / len(top)
     random_runs: list[list[int | None]] = [[] for _ in range(200)]
     misses = []
     times = []
@@ -129,12 +154,21 @@ def main() -> None:
             values.append((-max(s) if s else 0.0, c.key))
         ranks["lexical_portfolio"].append(first_rank([k for _, k in sorted(values)], relevant))
         for name, ranker in (("portfolio_only", portfolio_only), ("coapplication_only", coapp_only),
-                             ("default_without_volume_correction", uncorrected)):
-            order = [c.org.key for c in ranker.rank(technology_id=t.id, top_k=len(cands))]
-            ranks[name].append(first_rank(order, relevant))
+                             ("default_without_volume_correction", uncorrected), ("ungated", ungated)):
+            got = list(ranker.rank(technology_id=t.id, top_k=len(cands), include_inactive=True))
+            ranks[name].append(first_rank([c.org.key for c in got], relevant))
+            if name == "ungated":
+                plausible["ungated"].append(plausibility(got, subclasses(t.ipc)))
         t0 = time.perf_counter()
-        found = default.rank(technology_id=t.id, top_k=len(cands))
+        found = list(default.rank(technology_id=t.id, top_k=len(cands), include_inactive=True))
         times.append(time.perf_counter() - t0)
+        plausible["default"].append(plausibility(found, subclasses(t.ipc)))
+        if t.active:
+            live = list(default.rank(technology_id=t.id, top_k=len(cands)))
+            live_ranks.append(first_rank([c.org.key for c in live], relevant))
+            live_answerable.append(any(
+                any(p != pos and techs[p].active for p in c.patents) for c in companies if c.key in relevant))
+            plausible["default_live_only"].append(plausibility(live, subclasses(t.ipc)))
         order = [c.org.key for c in found]
         r = first_rank(order, relevant)
         ranks["default"].append(r)
@@ -163,6 +197,12 @@ def main() -> None:
         "merges": directory.merges(),
         "results": results,
         "results_answerable": results_answerable,
+        "live_only": {"queries": len(live_ranks), "answerable": sum(live_answerable), "all": metrics(live_ranks),
+                      "answerable_results": metrics([r for r, ok in zip(live_ranks, live_answerable, strict=True)
+                                                     if ok])},
+        "topical_plausibility_top3": {
+            k: {"mean": round(float(np.mean([x for x in v if x is not None])), 3),
+                "queries": sum(x is not None for x in v)} for k, v in plausible.items() if v},
     }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
@@ -172,10 +212,12 @@ def main() -> None:
     print(f"{'ranking':22} {'hit@1':>7} {'hit@5':>7} {'mrr@5':>7}   answerable ({sum(answerable)}):"
           f" {'hit@1':>7} {'hit@5':>7} {'mrr@5':>7}")
     for name in ("random", "most_patents", "lexical_portfolio", "portfolio_only", "coapplication_only",
-                 "default_without_volume_correction", "default"):
+                 "default_without_volume_correction", "ungated", "default"):
         r, a = results[name], results_answerable[name]
         print(f"{name:22} {r['hit@1']:7.3f} {r['hit@5']:7.3f} {r['mrr@5']:7.3f}   {'':16}"
               f"{a['hit@1']:7.3f} {a['hit@5']:7.3f} {a['mrr@5']:7.3f}")
+    print(f"live only (default policy): {report['live_only']}")
+    print(f"topical plausibility of the top 3: {report['topical_plausibility_top3']}")
     print("merges:")
     for m in report["merges"]:
         print(f"  {m['name']} ← {m['aliases']}")

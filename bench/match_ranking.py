@@ -42,7 +42,7 @@ def main() -> None:
     version = IndexStore(br.SCRATCH / "index").load(load_encoders(resolve_pipeline().encoders))
     groups: dict[str, list] = defaultdict(list)
     for t in version.technologies:
-        if t.institutions:
+        if t.institutions and t.active:  # only live records are proposed (issue 10)
             groups[t.institutions[0]].append(t)
     report: dict[str, dict] = {}
     for fw in sorted({0.0, FACET_WEIGHT}):
@@ -58,7 +58,7 @@ def main() -> None:
                     en = rng.choice([i for i, t in enumerate(members) if t.title_en.strip()])
                     names = [t.title_en if i == en else t.title for i, t in enumerate(members)]
                     demand = DemandProfile(text=br.free_text(names))
-                _, matches = matcher.match(demand, 10)
+                _, matches = matcher.match(demand, 10, min_relevance=0.0)
                 ids = [m.technology.id for m in matches]
                 targets = {t.id for t in members}
                 in5 += len(targets & set(ids[:5]))

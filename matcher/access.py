@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from matcher.errors import ConfigError
+from matcher.institutions import InstitutionRegistry
 from matcher.records import Technology
 
 ROLES = ("officer", "admin")
@@ -38,25 +39,33 @@ class Viewer:
         return self.role == "admin"
 
 
-def can_see(viewer: Viewer, tech: Technology) -> bool:
-    """Admins see everything; a confidential technology is otherwise visible only to its institutions."""
+def can_see(viewer: Viewer, tech: Technology, registry: InstitutionRegistry | None = None) -> bool:
+    """Admins see everything; a confidential technology is otherwise visible only to its institutions.
+
+    With a ``registry`` the key's institution matches the technology's by any spelling (aliases, spacing,
+    산학협력단, English names); without one, by exact text."""
     if not tech.confidential or viewer.is_admin:
         return True
-    return viewer.institution is not None and (
-        viewer.institution in tech.institutions or viewer.institution in tech.applicants
-    )
+    if viewer.institution is None:
+        return False
+    if registry is not None:
+        canonical = registry.canonical(viewer.institution)
+        return canonical is not None and registry.owns(tech, canonical)
+    return viewer.institution in tech.institutions or viewer.institution in tech.applicants
 
 
-def visible_mask(technologies: Sequence[Technology], viewer: Viewer) -> np.ndarray | None:
+def visible_mask(technologies: Sequence[Technology], viewer: Viewer,
+                 registry: InstitutionRegistry | None = None) -> np.ndarray | None:
     """Boolean mask by position of what ``viewer`` may see, or ``None`` when everything is visible."""
     if viewer.is_admin or not any(t.confidential for t in technologies):
         return None
-    mask = np.fromiter((can_see(viewer, t) for t in technologies), dtype=bool, count=len(technologies))
+    mask = np.fromiter((can_see(viewer, t, registry) for t in technologies), dtype=bool, count=len(technologies))
     return None if bool(mask.all()) else mask
 
 
 def visible_groups(groups: Iterable[Mapping[str, Any]], technologies: Mapping[str, Technology],
-                   viewer: Viewer, min_institutions: int = 2) -> list[dict[str, Any]]:
+                   viewer: Viewer, min_institutions: int = 2,
+                   registry: InstitutionRegistry | None = None) -> list[dict[str, Any]]:
     """Groups (as dicts) restricted to the members ``viewer`` may see.
 
     Members that are invisible (or unknown) are removed; ``size``, ``institutions`` and ``convergence``
@@ -65,7 +74,7 @@ def visible_groups(groups: Iterable[Mapping[str, Any]], technologies: Mapping[st
     """
     out = []
     for group in groups:
-        members = [m for m in group["members"] if m in technologies and can_see(viewer, technologies[m])]
+        members = [m for m in group["members"] if m in technologies and can_see(viewer, technologies[m], registry)]
         if not members:
             continue
         insts = sorted({s for m in members for s in technologies[m].institutions if s})

@@ -83,8 +83,10 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
         previous = None
     # labels are c-TF-IDF terms: confidential records lend no words to them (they would leak)
     label_tokens = [[] if t.confidential else tok for t, tok in zip(technologies, tokens, strict=True)]
+    # stemmed label terms are shown as the words they stand for in the group's texts (batteri → battery)
+    surfaces = [[] if t.confidential else retriever.analyzer.latin_surfaces(t.text) for t in technologies]
     grouper = PatentGrouper().fit(vectors, label_tokens, [t.institutions for t in technologies],
-                                  [t.id for t in technologies], previous=previous)
+                                  [t.id for t in technologies], previous=previous, surfaces=surfaces)
     del retriever.tokens_
     info: dict[str, Any] = {"count": len(grouper.groups_),
                             "convergence": sum(g.convergence for g in grouper.groups_)}

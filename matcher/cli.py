@@ -16,6 +16,9 @@ from typing import Any
 
 from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
+from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env
+
+_KEYS_FILE_HELP = f"API keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE})"
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -70,8 +73,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from matcher.search import Searcher, open_index
+    from matcher.search import Searcher, check_query, open_index
 
+    check_query(args.query, args.top_k)  # before a model loads
     version = open_index(args.index, _settings(args).encoder)
     hits = Searcher(version).search(args.query, args.top_k)
     rows = [h.to_dict() for h in hits]
@@ -134,60 +138,73 @@ def _eval_pairs(args: argparse.Namespace) -> int:
 
 def _demand_and_matcher(args: argparse.Namespace, top_k: int) -> tuple[Any, Any]:
     """The demand (checked before any model loads) and a matcher over the current index version."""
-    from matcher.matching.demand import DemandMatcher, load_demand
-    from matcher.search import check_query, open_index
+    from matcher.matching.demand import DemandMatcher, filter_predicate, load_demand
+    from matcher.search import check_demand_texts, check_query, open_index
 
     demand = load_demand(args.demand)
+    check_demand_texts(demand.text, demand.requirements)
+    filter_predicate(dict(demand.filters))  # bad filters are reported before a model loads
     check_query(demand.query_text, top_k)
     return demand, DemandMatcher(open_index(args.index, _settings(args).encoder))
 
 
+def _status(row: dict[str, Any]) -> str:
+    status = row.get("legal_status") or "status unknown"
+    return status if row.get("active", True) else f"{status}, inactive"
+
+
 def cmd_match(args: argparse.Namespace) -> int:
     demand, matcher = _demand_and_matcher(args, args.top_k)
-    reqs, matches = matcher.match(demand, args.top_k)
-    rows = [m.to_dict() for m in matches]
-    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(reqs))]
-    for n, m in enumerate(rows, 1):
-        lines.append(f"{n:>3}. {m['score']:.3f}  {m['id']}  {m['title']}  [{', '.join(m['institutions'])}]  "
-                     f"covers {m['covers']}")
+    result = matcher.match(demand, args.top_k, include_inactive=args.include_inactive,
+                           min_relevance=args.min_relevance).to_dict()
+    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"]))]
+    for n, m in enumerate(result["matches"], 1):
+        lines.append(f"{n:>3}. {m['relevance']:.2f}  {m['id']}  {m['title']}  [{', '.join(m['institutions'])}; "
+                     f"{_status(m)}; filed {m['application_date'] or '?'}; TRL {m['trl'] or '?'}]  covers {m['covers']}")
         lines.append(f"       {m['evidence']['best_sentence'][:160]}")
-    _emit(rows, args.json, "\n".join(lines))
+    if result["no_good_match"]:
+        lines.append(result["message"])
+    _emit(result, args.json, "\n".join(lines))
     return 0
 
 
 def cmd_bundles(args: argparse.Namespace) -> int:
     demand, matcher = _demand_and_matcher(args, 10)
-    result = matcher.bundles(demand, top_n=args.top_n)
-    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"]))]
-    if result["single_institution"]:
-        lines.append(f"a single institution covers every requirement: {result['single_institution']}")
+    result = matcher.bundles(demand, top_n=args.top_n, include_inactive=args.include_inactive)
+    lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"])),
+             f"{result['verdict']}: {result['message']}"]
     for n, b in enumerate(result["bundles"], 1):
-        lines.append(f"{n}. {b['score']:.3f}  {' + '.join(b['members'])}  [{', '.join(b['institutions'])}]  "
-                     f"gaps {b['gaps']}")
-    _emit(result["bundles"], args.json, "\n".join(lines))
+        lines.append(f"{n}. [{b['kind']}] {b['relevance']:.2f}  {' + '.join(b['members'])}  "
+                     f"[{', '.join(b['institutions'])}]  gaps {b['gaps']}")
+        for row in b["coverage"]:
+            who = ", ".join(row["members"]) or "— gap"
+            lines.append(f"     [{row['requirement']}] {row['text'][:60]}: {who} ({row['relevance']:.2f})")
+    _emit(result, args.json, "\n".join(lines))
     return 0
 
 
 def cmd_licensees(args: argparse.Namespace) -> int:
     from matcher.licensing import LicenseeRanker
-    from matcher.search import check_query, open_index
+    from matcher.search import check_query, check_query_text, open_index
 
     members = [m.strip() for m in args.members.split(",") if m.strip()] if args.members else None
     if args.text is not None:
+        check_query_text(args.text, "text")
         check_query(args.text, args.top_k)
     ranker = LicenseeRanker(open_index(args.index, _settings(args).encoder))
     found = ranker.rank(technology_id=args.technology, text=args.text, members=members, top_k=args.top_k,
-                        include_institutions=args.include_institutions)
-    rows = [c.to_dict() for c in found]
+                        include_institutions=args.include_institutions,
+                        include_inactive=args.include_inactive).to_dict()
     lines = []
-    for n, c in enumerate(rows, 1):
+    for n, c in enumerate(found["candidates"], 1):
         signals = ", ".join(f"{k} {v:+.2f}" for k, v in c["signals"].items() if v)
-        lines.append(f"{n:>3}. {c['score']:.3f}  {c['company']}  ({c['portfolio_size']} patents)  {signals}")
-        for e in c["evidence"][:3]:
+        lines.append(f"{n:>3}. {c['relevance']:.2f}  {c['company']}  ({c['portfolio_size']} patents)  {signals}")
+        for e in c["evidence"][:4]:
             what = e.get("title") or e.get("text") or e.get("detail") or ""
-            sim = f" {e['similarity']:.2f}" if "similarity" in e else ""
-            lines.append(f"       {e['type']}{sim}: {what[:120]}")
-    _emit(rows, args.json, "\n".join(lines) or "no candidates")
+            value = e.get("relevance", e.get("similarity"))
+            shown = f" {value:.2f}" if isinstance(value, float) else ""
+            lines.append(f"       {e['type']}{shown}: {what[:120]}")
+    _emit(found, args.json, "\n".join(lines) or found["message"])
     return 0
 
 
@@ -233,20 +250,34 @@ def cmd_encoders(args: argparse.Namespace) -> int:
 
 
 def _keys_file(args: argparse.Namespace) -> Path:
-    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``var/keys.json`` (the service's default too)."""
-    return Path(args.keys_file or os.environ.get("MATCHER_KEYS_FILE") or "var/keys.json")
+    """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``DEFAULT_KEYS_FILE`` (the service's default too)."""
+    return keys_file_from_env(args.keys_file)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from matcher.keys import KeyStore
 
     store = KeyStore(_keys_file(args))
-    key, record = store.create(args.role, args.institution)
+    institution = args.institution
+    if institution is not None:
+        institution = _resolve_institution(institution, args.index)
+    key, record = store.create(args.role, institution)
     data = {**record, "key": key, "keys_file": str(store.path)}
     bound = f" bound to {record['institution']}" if record["institution"] else ""
     _emit(data, args.json, f"{record['role']} key {record['id']}{bound} (shown once, stored hashed in "
                            f"{store.path}):\n{key}")
     return 0
+
+
+def _resolve_institution(name: str, index: str | None) -> str:
+    """The canonical name of ``name`` among the index's institutions (aliases, spacing, English names), or an
+    error listing the known ones."""
+    from matcher.index.store import IndexStore
+
+    index = index or os.environ.get("MATCHER_INDEX")
+    if not index:
+        raise ConfigError("give --index DIR (or set MATCHER_INDEX) so the institution can be checked against it")
+    return IndexStore(index).registry().resolve(name)
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
@@ -319,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", required=True)
     p.add_argument("--demand", required=True, help='a JSON file {"text", "requirements", "filters"} or plain text')
     p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--min-relevance", type=float, help="leave out matches below this relevance (default: the floor)")
+    p.add_argument("--include-inactive", action="store_true",
+                   help="also propose lapsed, refused, withdrawn and abandoned records")
     common(p, encoder=True)
     p.set_defaults(func=cmd_match)
 
@@ -326,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", required=True)
     p.add_argument("--demand", required=True, help='a JSON file {"text", "requirements", "filters"} or plain text')
     p.add_argument("--top-n", type=int, default=5)
+    p.add_argument("--include-inactive", action="store_true",
+                   help="also propose lapsed, refused, withdrawn and abandoned records")
     common(p, encoder=True)
     p.set_defaults(func=cmd_bundles)
 
@@ -338,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--include-institutions", action="store_true",
                    help="also propose universities, institutes, hospitals and public bodies")
+    p.add_argument("--include-inactive", action="store_true",
+                   help="allow a lapsed/refused/withdrawn/abandoned technology and such portfolio evidence")
     common(p, encoder=True)
     p.set_defaults(func=cmd_licensees)
 
@@ -360,19 +398,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--encoder")
-    p.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    p.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="manage API keys of the service")
     keys = p.add_subparsers(dest="keys_command", required=True)
     k = keys.add_parser("create", help="create an API key (printed once; stored hashed)")
     k.add_argument("--role", required=True, help="officer (read) or admin (also reload and key management)")
-    k.add_argument("--institution", help="bind the key to this institution (sees its confidential technologies)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--institution", help="bind the key to this institution (sees its confidential technologies); "
+                   "any spelling or alias, resolved against --index to the canonical name")
+    k.add_argument("--index", help="the index whose institutions --institution is checked against "
+                   "(env MATCHER_INDEX)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_create)
     k = keys.add_parser("list", help="list API keys (without secrets)")
-    k.add_argument("--keys-file", type=Path, help="API keys file (env MATCHER_KEYS_FILE, default var/keys.json)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_list)
     return parser

@@ -26,6 +26,14 @@ from matcher.errors import ConfigError, InputFileError
 FILE_FORMAT = "matcher-keys"
 FILE_VERSION = 1
 KEY_PREFIX = "mk_"
+#: where ``matcher keys``, ``matcher serve`` and ``scripts/demo.sh`` keep the keys unless told otherwise
+DEFAULT_KEYS_FILE = Path("var/keys.json")
+KEYS_FILE_ENV = "MATCHER_KEYS_FILE"
+
+
+def keys_file_from_env(given: str | Path | None = None) -> Path:
+    """``given`` (e.g. ``--keys-file``), else ``MATCHER_KEYS_FILE``, else :data:`DEFAULT_KEYS_FILE`."""
+    return Path(given or os.environ.get(KEYS_FILE_ENV) or DEFAULT_KEYS_FILE)
 
 
 def hash_key(key: str) -> str:
@@ -74,6 +82,12 @@ class KeyStore:
 
     def verify(self, key: str) -> Viewer | None:
         """The viewer a key stands for, or ``None`` for an unknown key (constant-time comparison)."""
+        found = self.authenticate(key)
+        return found[1] if found is not None else None
+
+    def authenticate(self, key: str) -> tuple[dict[str, Any], Viewer] | None:
+        """``(record without hash, viewer)`` for a known key (the record's ``id`` names the key in logs),
+        or ``None`` for an unknown key (constant-time comparison)."""
         if not isinstance(key, str) or not key:
             return None
         digest = hash_key(key)
@@ -84,9 +98,10 @@ class KeyStore:
         if found is None:
             return None
         try:
-            return Viewer(role=found.get("role", ""), institution=found.get("institution"))
+            viewer = Viewer(role=found.get("role", ""), institution=found.get("institution"))
         except ConfigError:
             return None
+        return {k: v for k, v in found.items() if k != "sha256"}, viewer
 
     # ------------------------------------------------------------------ writing
     def create(self, role: str, institution: str | None = None) -> tuple[str, dict[str, Any]]:

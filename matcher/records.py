@@ -7,6 +7,7 @@ corpus and index directories store (JSON Lines, never pickle). Validation happen
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -17,9 +18,24 @@ from matcher.errors import ValidationError
 
 #: Longest text accepted in one field; a longer value is rejected, never silently cut.
 MAX_FIELD_CHARS = 200_000
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 LANGUAGES = ("ko", "en", "mixed", "other")
+#: legal statuses of records that must not be offered for licence: lapsed, refused, withdrawn, abandoned
+#: (KIPRIS 소멸 / 거절 / 취하 / 포기, their English names and common variants). Anything else — 등록, 공개,
+#: 출원, unknown — counts as live.
+INACTIVE_STATUSES = frozenset(
+    "소멸 거절 취하 포기 무효 거절결정 거절확정 소멸(등록료불납) 등록료불납 존속기간만료 "
+    "lapsed expired refused rejected withdrawn abandoned invalidated dead inactive".split()
+)
+
+
+def is_active(legal_status: str | None) -> bool:
+    """Whether a record with this legal status may be offered (``None`` or an unknown status: yes)."""
+    if not legal_status:
+        return True
+    status = re.sub(r"\s+", "", legal_status).casefold()
+    return status not in INACTIVE_STATUSES and not status.startswith(("소멸", "거절", "취하", "포기"))
 
 
 def _check_text(name: str, value: object, *, required: bool = False) -> str:
@@ -34,9 +50,24 @@ def _check_text(name: str, value: object, *, required: bool = False) -> str:
     return value
 
 
+def check_iso_date(name: str, value: object, *, what: str = "field", field: str | None = None) -> None:
+    """``value`` must be ``None`` or a real calendar date written ``YYYY-MM-DD`` (``2020-13-45`` is not);
+    ``what`` words the message ("field", "filter"); the error's field is ``field`` (default ``name``)."""
+    if value is None:
+        return
+    ok = isinstance(value, str) and bool(_ISO_DATE.match(value))
+    if ok:
+        try:
+            datetime.date.fromisoformat(value)  # type: ignore[arg-type]
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValidationError(f"{what} {name!r} must be a calendar date YYYY-MM-DD, got {value!r}",
+                              field=field or name)
+
+
 def _check_date(name: str, value: str | None) -> None:
-    if value is not None and not _ISO_DATE.match(value):
-        raise ValidationError(f"field {name!r} must be an ISO date YYYY-MM-DD, got {value!r}", field=name)
+    check_iso_date(name, value)
 
 
 def _check_tuple(name: str, value: object) -> None:
@@ -150,6 +181,27 @@ class Technology(_Serialisable):
         if self.abstract:
             parts.append(self.abstract)
         return "\n".join(parts)
+
+    @property
+    def active(self) -> bool:
+        """False for lapsed, refused, withdrawn or abandoned records (:data:`INACTIVE_STATUSES`)."""
+        return is_active(self.legal_status)
+
+    def summary(self) -> dict[str, Any]:
+        """What every result shows about a technology: identity, owners, status, dates, TRL, IPC."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "title_en": self.title_en,
+            "institutions": list(self.institutions or self.applicants),
+            "legal_status": self.legal_status,
+            "active": self.active,
+            "application_date": self.application_date,
+            "registration_date": self.registration_date,
+            "trl": self.trl,
+            "ipc": list(self.ipc),
+            "kind": self.kind,
+        }
 
     @property
     def owner(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import numpy as np
 from matcher.errors import ValidationError
 from matcher.index.store import IndexStore, IndexVersion, check_encoders
 from matcher.records import Technology
+from matcher.retrieval.relevance import RelevanceModel
 
 MAX_TOP_K = 1000
 MAX_QUERY_CHARS = 20_000
@@ -23,39 +24,66 @@ class Hit:
     score: float
     technology: Technology
     components: dict[str, Any] = field(default_factory=dict)
+    relevance: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         t = self.technology
         return {
             "rank": self.rank,
-            "id": t.id,
+            **t.summary(),
+            "relevance": round(float(self.relevance), 3),
             "score": round(float(self.score), 6),
-            "title": t.title,
-            "title_en": t.title_en,
             "institution": t.owner,
-            "institutions": list(t.institutions or t.applicants),
             "applicants": list(t.applicants),
-            "ipc": list(t.ipc),
-            "application_date": t.application_date,
-            "legal_status": t.legal_status,
             "components": self.components,
         }
 
 
+def check_query_text(text: object, field: str = "query", limit: int = MAX_QUERY_CHARS) -> str:
+    """The one check of a text to search or match with (a search query, a demand's text, each of its
+    requirements, a licensee query): text, not blank, at most ``limit`` characters, with at least one
+    letter or digit. Returns ``text``; raises :class:`ValidationError` naming ``field``.
+
+    The CLI and the service (its request schemas) both call it, so they accept the same texts."""
+    if not isinstance(text, str):
+        raise ValidationError(f"{field} must be text, got {type(text).__name__}", field=field)
+    if not text.strip():
+        raise ValidationError(f"{field} is empty; give the words to search for", field=field)
+    if len(text) > limit:
+        raise ValidationError(f"{field} is {len(text):,} characters; the limit is {limit:,}", field=field)
+    if not any(c.isalnum() for c in text):
+        raise ValidationError(f"{field} {text[:40]!r} has no letters or digits; give the words to search for",
+                              field=field)
+    return text
+
+
+def check_demand_texts(text: str | None, requirements: Sequence[str] | None, *, text_limit: int = MAX_QUERY_CHARS,
+                       requirement_limit: int = MAX_QUERY_CHARS) -> None:
+    """A demand's texts: every requirement passes :func:`check_query_text` (field ``requirements.I``), and
+    so does the text when it is not blank; a demand needs a text or at least one requirement."""
+    for i, requirement in enumerate(requirements or ()):
+        check_query_text(requirement, f"requirements.{i}", requirement_limit)
+    if isinstance(text, str) and text.strip():
+        check_query_text(text, "text", text_limit)
+    elif text is not None and not isinstance(text, str):
+        check_query_text(text, "text", text_limit)
+    elif not requirements:
+        raise ValidationError("a demand needs 'text' (with letters or digits) or 'requirements'; both are empty",
+                              field="text")
+
+
 def check_query(text: str, top_k: int) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationError("the query text is empty", field="query")
-    if len(text) > MAX_QUERY_CHARS:
-        raise ValidationError(f"the query is {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}", field="query")
-    if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+    check_query_text(text, "query")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
         raise ValidationError(f"top_k must be an integer from 1 to {MAX_TOP_K}, got {top_k!r}", field="top_k")
 
 
 class Searcher:
     """Search over one index version with its retrieval pipeline."""
 
-    def __init__(self, version: IndexVersion) -> None:
+    def __init__(self, version: IndexVersion, relevance: RelevanceModel | None = None) -> None:
         self.version = version
+        self.relevance = relevance or RelevanceModel(version.retriever)
 
     def allowed_mask(self, keep: Callable[[Technology], bool] | None) -> np.ndarray | None:
         if keep is None:
@@ -74,9 +102,10 @@ class Searcher:
         if visible is not None:
             allowed = visible if allowed is None else allowed & visible
         scored = self.version.retriever.search(text, top_k, allowed=allowed)
+        relevance = self.relevance.of_hits(text, scored)
         techs = self.version.technologies
-        return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components)
-                for i, s in enumerate(scored)]
+        return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components,
+                    relevance=float(r)) for i, (s, r) in enumerate(zip(scored, relevance, strict=True))]
 
 
 def open_index(index_dir: str | Path, encoder: str | None = None) -> IndexVersion:

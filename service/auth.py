@@ -2,11 +2,15 @@
 
 Missing or unknown keys are 401 (with ``WWW-Authenticate: Bearer``), an insufficient role is 403; both
 are raised as library errors and rendered by the one handler in ``service/errors.py``.
+
+The key of an ``/api`` request is checked by :class:`service.limits.GuardMiddleware` *before* the body is
+read (:func:`authenticate`); it leaves the caller in the request's scope (``VIEWER``, ``KEY_ID``), where
+:func:`get_viewer` takes it. Called without that middleware, :func:`get_viewer` checks the header itself.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,18 +19,40 @@ from matcher.access import Viewer
 from matcher.errors import AuthenticationError, PermissionDeniedError
 from matcher.keys import KeyStore
 
+#: scope keys of the checked caller (set by service.limits.GuardMiddleware, or here)
+VIEWER, KEY_ID = "matcher.viewer", "matcher.key_id"
+
 bearer = HTTPBearer(auto_error=False, description="an API key from `matcher keys create`, as `Bearer KEY`")
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer KEY`` header value; ``None`` when absent or another scheme."""
+    if not authorization:
+        return None
+    scheme, _, key = authorization.strip().partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
+def authenticate(keys: KeyStore, authorization: str | None) -> tuple[dict[str, Any], Viewer]:
+    """``(key record without hash, viewer)`` for an ``Authorization`` header value; 401 otherwise."""
+    key = bearer_key(authorization)
+    if key is None:
+        raise AuthenticationError("an API key is required: send 'Authorization: Bearer KEY'")
+    found = keys.authenticate(key)
+    if found is None:
+        raise AuthenticationError("the API key is not valid")
+    return found
 
 
 def get_viewer(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Viewer:
-    if credentials is None or not credentials.credentials:
-        raise AuthenticationError("an API key is required: send 'Authorization: Bearer KEY'")
-    keys: KeyStore = request.app.state.keys
-    viewer = keys.verify(credentials.credentials)
-    if viewer is None:
-        raise AuthenticationError("the API key is not valid")
+    viewer = request.scope.get(VIEWER)
+    if isinstance(viewer, Viewer):  # checked before the body was read (service/limits.py)
+        return viewer
+    record, viewer = authenticate(request.app.state.keys, request.headers.get("authorization"))
+    request.scope[VIEWER], request.scope[KEY_ID] = viewer, record.get("id")
     return viewer
 
 

@@ -11,10 +11,20 @@ from fastapi.responses import JSONResponse
 
 from matcher.errors import MatcherError, ValidationError
 
+#: where a request value came from: the first element of a validation error's ``loc``
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+
 
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    """The field a validation error is about, dotted: ``("body", "filters", "date_from")`` →
+    ``filters.date_from``; ``("body", "query")`` → ``query`` (a body field named "query" is a field, not
+    a location: only the first element is one). The whole body (``("body",)``) is ``body``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in LOCATIONS:
+        location, parts = parts[0], parts[1:]
+    else:
+        location = "body"
+    return ".".join(parts) or location
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -31,7 +41,8 @@ def install_error_handlers(app: FastAPI) -> None:
         """Bad input: 422 with a one-line message naming the field(s), plus the details."""
         errors = list(exc.errors())
         fields = [_field_of(e.get("loc", ())) for e in errors]
-        detail = "; ".join(f"{f}: {e.get('msg', 'invalid')}" for f, e in zip(fields, errors, strict=True))
+        detail = "; ".join(f"{f}: {str(e.get('msg', 'invalid')).removeprefix('Value error, ')}"
+                           for f, e in zip(fields, errors, strict=True))
         body = {"detail": detail or "invalid request", "error": "ValidationError",
                 "field": fields[0] if fields else "body",
                 "errors": jsonable_encoder([{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors])}

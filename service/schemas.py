@@ -4,23 +4,49 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from matcher.access import ROLES
+from matcher.records import check_iso_date
+from matcher.search import check_query_text
+
+#: longest query, demand text or licensee text; longest single requirement (characters)
+MAX_TEXT_CHARS = 5000
+MAX_REQUIREMENT_CHARS = 2000
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-_Requirement = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+# every text to search or match with goes through the library's one check (matcher.search.check_query_text)
+_Requirement = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REQUIREMENT_CHARS),
+                         AfterValidator(lambda v: check_query_text(v, "requirement", MAX_REQUIREMENT_CHARS))]
 
 
-def _has_text(value: str) -> bool:
-    return any(c.isalnum() for c in value)
+def _calendar_date(value: str, info: ValidationInfo) -> str:
+    check_iso_date(info.field_name or "date", value, what="filter")  # 2020-13-45 is refused
+    return value
+
+
+_Date = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=5000, examples=["자율주행 이동로봇의 실내 위치 추정"])
+    query: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, examples=["자율주행 이동로봇의 실내 위치 추정"],
+                       description="≤ 5000 characters, with at least one letter or digit")
     top_k: int = Field(default=10, ge=1, le=100)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "웨어러블 생체신호 모니터링", "top_k": 5}]})
+
+    @field_validator("query")
+    @classmethod
+    def _query_has_text(cls, value: str) -> str:
+        return check_query_text(value, "query", MAX_TEXT_CHARS)
 
 
 class Filters(BaseModel):
@@ -33,11 +59,27 @@ class Filters(BaseModel):
                                              description="keep technologies of these institutions")
     ipc_prefixes: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] | None = Field(
         default=None, max_length=50, description="keep technologies with an IPC code starting with one of these")
-    date_from: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="application date >=")
-    date_to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="application date <=")
+    date_from: _Date | None = Field(default=None, description="application date >= (a calendar date YYYY-MM-DD)")
+    date_to: _Date | None = Field(default=None, description="application date <= (a calendar date YYYY-MM-DD)")
     legal_status: list[_Name] | None = Field(default=None, max_length=20, description="e.g. 등록, 공개")
     trl_min: int | None = Field(default=None, ge=1, le=9)
     trl_max: int | None = Field(default=None, ge=1, le=9)
+
+    @field_validator("date_to")
+    @classmethod
+    def _dates_in_order(cls, value: str | None, info: ValidationInfo) -> str | None:
+        start = info.data.get("date_from")
+        if value is not None and start is not None and start > value:
+            raise ValueError(f"date_to ({value}) is before date_from ({start})")
+        return value
+
+    @field_validator("trl_max")
+    @classmethod
+    def _trl_in_order(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low = info.data.get("trl_min")
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"trl_max ({value}) is below trl_min ({low})")
+        return value
 
 
 class DemandRequest(BaseModel):
@@ -47,24 +89,21 @@ class DemandRequest(BaseModel):
     requirements: list[_Requirement] | None = Field(
         default=None, max_length=20, examples=[["실내 위치 추정", "장애물 회피"]],
         description="explicit requirement facets (otherwise split from the text); at most 20, each ≤ 2000 chars")
-    text: str | None = Field(default=None, max_length=5000, validate_default=True,
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, validate_default=True,
                              examples=["실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술이 필요합니다."],
-                             description="the demand in free text (≤ 5000 chars); needed when there are no requirements")
+                             description="the demand in free text (≤ 5000 chars, with letters or digits); "
+                                         "needed when there are no requirements")
     filters: Filters | None = None
-
-    @field_validator("requirements")
-    @classmethod
-    def _requirements_have_text(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            for i, item in enumerate(value):
-                if not _has_text(item):
-                    raise ValueError(f"requirement {i} has no letters or digits")
-        return value
+    include_inactive: bool = Field(
+        default=False, description="also propose lapsed, refused, withdrawn and abandoned records (소멸/거절/취하/포기)")
 
     @field_validator("text")
     @classmethod
     def _text_or_requirements(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not (value and _has_text(value)) and not info.data.get("requirements"):
+        # the rule of matcher.search.check_demand_texts; the requirements were checked one by one above
+        if value is not None and value.strip():
+            return check_query_text(value, "text", MAX_TEXT_CHARS)
+        if not info.data.get("requirements"):
             raise ValueError("give 'text' (with letters or digits) or 'requirements'; a demand needs at least one")
         return value
 
@@ -74,6 +113,9 @@ class DemandRequest(BaseModel):
 
 class MatchRequest(DemandRequest):
     top_k: int = Field(default=10, ge=1, le=100)
+    min_relevance: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="leave out matches below this calibrated relevance (default: the service's relevance floor)")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"text": "실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술", "requirements": ["실내 위치 추정", "장애물 회피"],
@@ -93,11 +135,14 @@ class LicenseesRequest(BaseModel):
     technology_id: str | None = Field(default=None, min_length=1, max_length=128, examples=["DEMO-0001"])
     members: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
         default=None, min_length=1, max_length=4, description="a bundle: 1–4 technology ids")
-    text: str | None = Field(default=None, max_length=5000, validate_default=True,
-                             description="free text of a technology (≤ 5000 chars)")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, validate_default=True,
+                             description="free text of a technology (≤ 5000 chars, with letters or digits)")
     top_k: int = Field(default=10, ge=1, le=100)
     include_institutions: bool = Field(
         default=False, description="also propose universities, institutes, hospitals and public bodies")
+    include_inactive: bool = Field(
+        default=False, description="rank licensees for a lapsed/refused/withdrawn/abandoned technology, and use "
+                                   "such records as portfolio evidence")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"technology_id": "DEMO-0001", "top_k": 5}]})
 
@@ -107,8 +152,8 @@ class LicenseesRequest(BaseModel):
         given = [bool(info.data.get("technology_id")), bool(info.data.get("members")), value is not None]
         if sum(given) != 1:
             raise ValueError("give exactly one of 'technology_id', 'members' or 'text'")
-        if value is not None and not _has_text(value):
-            raise ValueError("text has no letters or digits")
+        if value is not None:
+            check_query_text(value, "text", MAX_TEXT_CHARS)
         return value
 
 
@@ -117,7 +162,8 @@ class LicenseeCandidate(BaseModel):
     key: str
     kind: str
     aliases: list[str]
-    score: float
+    relevance: float = Field(ge=0.0, le=1.0, description="calibrated relevance of its best fitting portfolio patent")
+    score: float = Field(description="ranking score: topical fit plus co-application, past demands and industry")
     signals: dict[str, float] = Field(description="each signal's contribution to the score")
     portfolio_size: int
     evidence: list[dict[str, Any]] = Field(
@@ -125,17 +171,36 @@ class LicenseeCandidate(BaseModel):
                     "industry fit")
 
 
+class LicenseesResponse(BaseModel):
+    candidates: list[LicenseeCandidate]
+    no_good_match: bool = Field(description="true when no company has a topically fitting patent")
+    message: str | None = None
+    relevance_floor: float
+
+
 class MatchResponse(BaseModel):
     requirements: list[str]
     matches: list[dict[str, Any]] = Field(
-        description="id, score, title, title_en, institutions, covers, coverage, evidence")
+        description="id, title, title_en, institutions, legal_status, active, application_date, registration_date, "
+                    "trl, ipc, relevance (0-1, calibrated), score (raw, for ranking), covers, coverage (relevance "
+                    "per requirement), evidence")
+    no_good_match: bool = Field(description="true when no technology reaches the relevance floor")
+    message: str | None = None
+    relevance_floor: float
 
 
 class BundlesResponse(BaseModel):
     requirements: list[str]
+    gaps: list[int] = Field(description="requirements no member technology covers above the relevance floor")
+    verdict: Literal["single_institution", "convergence", "partial", "none"]
+    message: str
+    relevance_floor: float
+    single_institution: dict[str, Any] | None = Field(
+        default=None, description="the institution whose own technologies cover the demand: institution, members, "
+                                  "titles, relevance")
     bundles: list[dict[str, Any]] = Field(
-        description="members, titles, institutions, score, coverage [{requirement, text, member, score}], gaps")
-    single_institution: str | None = None
+        description="kind (single_institution | convergence), members, titles, technologies, institutions, "
+                    "relevance, covered, score, coverage [{requirement, text, members, member, relevance}], gaps")
 
 
 class Me(BaseModel):
@@ -184,10 +249,23 @@ class SearchHit(BaseModel):
     applicants: list[str]
     ipc: list[str]
     application_date: str | None = None
+    registration_date: str | None = None
     legal_status: str | None = None
+    active: bool = True
+    trl: int | None = None
+    relevance: float = Field(default=0.0, ge=0.0, le=1.0, description="calibrated relevance (0-1)")
     components: dict[str, Any] = Field(
         default_factory=dict, description="how the score was made: route, lexical and dense parts, weights, encoder"
     )
+
+
+ExportFormat = Literal["csv", "xlsx"]
+
+
+class InstitutionInfo(BaseModel):
+    name: str = Field(description="the canonical name (use it in filters)")
+    aliases: list[str] = Field(default_factory=list, description="other names and spellings of the institution")
+    count: int = Field(description="technologies of the institution the calling key may see")
 
 
 class Health(BaseModel):

@@ -32,6 +32,7 @@ from matcher.retrieval.querycache import default_query_cache
 from matcher.runtime import configure_serving, encode_slots
 from matcher.search import Searcher, open_index
 from service.cache import ResultCache
+from service.redact import without_server_paths
 from service.settings import ServiceSettings
 
 log = logging.getLogger("matcher.service")
@@ -66,7 +67,7 @@ class Snapshot:
     def visible(self, viewer: Viewer) -> np.ndarray | None:
         """Mask by position of the technologies ``viewer`` may see (``None``: all), cached per viewer."""
         if viewer not in self._masks:
-            self._masks[viewer] = visible_mask(self.version.technologies, viewer)
+            self._masks[viewer] = visible_mask(self.version.technologies, viewer, self.version.registry)
         return self._masks[viewer]
 
     def visible_count(self, viewer: Viewer) -> int:
@@ -84,13 +85,15 @@ class Snapshot:
     def visible_groups(self, viewer: Viewer) -> list[dict[str, Any]]:
         if self.groups is None:
             return []
-        return visible_groups(self.groups, self.by_id, viewer)
+        return visible_groups(self.groups, self.by_id, viewer, registry=self.version.registry)
 
     def manifest_for(self, viewer: Viewer) -> dict[str, Any]:
         """The manifest, with every count computed over what ``viewer`` may see.
 
-        For non-admins the corpus hash and the vocabulary size are left out and counts cover the visible
-        technologies only, whether or not the index holds confidential ones (so it cannot be told)."""
+        For non-admins the corpus hash and the vocabulary size are left out, counts cover the visible
+        technologies only, whether or not the index holds confidential ones (so it cannot be told), and
+        server file paths (corpus directory, model directories, caches) are left out
+        (``service/redact.py``)."""
         manifest = self.version.manifest
         if viewer.is_admin:
             return manifest
@@ -117,7 +120,7 @@ class Snapshot:
         if isinstance(manifest.get("groups"), dict) and self.groups is not None:
             groups = self.visible_groups(viewer)
             out["groups"] = {"count": len(groups), "convergence": sum(bool(g["convergence"]) for g in groups)}
-        return out
+        return without_server_paths(out)  # type: ignore[no-any-return]
 
 
 class Engine:

@@ -157,7 +157,7 @@ def _ids(name, response):
     if name == "groups":
         return {m for g in data for m in g["members"]}
     if name == "licensees":
-        return {e["id"] for c in data for e in c["evidence"] if "id" in e}
+        return {e["id"] for c in data["candidates"] for e in c["evidence"] if "id" in e}
     if name == "detail":
         return {data["id"]} if response.status_code == 200 else set()
     return set()
@@ -245,16 +245,37 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, demo_inde
     keys_file = tmp_path / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
-                          "--institution", OWNER, "--keys-file", str(keys_file), "--json"],
+                          "--institution", "누리대", "--index", str(demo_index), "--keys-file", str(keys_file),
+                          "--json"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     key = json.loads(out.stdout)["key"]
     assert key not in keys_file.read_text() and oct(keys_file.stat().st_mode & 0o777) == "0o600"
+    assert json.loads(out.stdout)["institution"] == OWNER  # an alias is bound as the canonical name
     bad = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "boss",
                           "--keys-file", str(keys_file)], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "officer" in bad.stderr and "admin" in bad.stderr
+    unknown = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
+                              "--institution", "없는대학교", "--index", str(demo_index), "--keys-file", str(keys_file)],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert unknown.returncode == 2 and "unknown institution" in unknown.stderr and OWNER in unknown.stderr
     with TestClient(_app(demo_index, keys_file, encoders)) as c:
         assert call(c, "get", "/api/me", None, key).json() == {"role": "officer", "institution": OWNER}
         # a key created while the app runs is accepted too (the file is re-read when it changes)
         later, _ = KeyStore(keys_file).create("admin")
         assert call(c, "get", "/api/admin/keys", None, later).status_code == 200
+
+
+def test_binding_resolves_aliases_and_refuses_unknown_institutions(client, keys):
+    """A key bound to a declared alias, another spelling or the English name sees its own confidential
+    record; the admin API binds the canonical name and refuses an unknown institution, listing the known."""
+    store = client.app.state.keys
+    for spelling in ("누리대", "누리대학교산학협력단", "Nuri University Industry-Academic Cooperation Foundation"):
+        key, _ = store.create("officer", spelling)  # as if bound before names were resolved
+        found = call(client, "post", "/api/search", {"query": QUERY, "top_k": 5}, key).json()
+        assert SECRET in {h["id"] for h in found}, spelling
+    admin = keys[1]["admin"]
+    made = call(client, "post", "/api/admin/keys", {"role": "officer", "institution": "Nuri Univ."}, admin).json()
+    assert made["institution"] == OWNER
+    bad = call(client, "post", "/api/admin/keys", {"role": "officer", "institution": "없는대학교"}, admin)
+    assert bad.status_code == 422 and OWNER in bad.json()["detail"] and bad.json()["field"] == "institution"

@@ -44,6 +44,15 @@ def brute_value(members, cov, w):
     return total
 
 
+def needed(i, members, cov):
+    """A member covers a requirement where it is the bundle's best member (first by index on ties)."""
+    for j in range(cov.shape[1]):
+        best = min(members, key=lambda m: (-cov[m, j], m))
+        if best == i and cov[i, j] > 0:
+            return True
+    return False
+
+
 def brute_force(cov, owners, sim, cfg, w):
     found = []
     for k in range(cfg.min_size, cfg.max_size + 1):
@@ -51,7 +60,7 @@ def brute_force(cov, owners, sim, cfg, w):
             if len(set().union(*(owners[i] for i in members))) < cfg.min_institutions:
                 continue
             value = brute_value(members, cov, w)
-            if any(value - brute_value([m for m in members if m != i], cov, w) <= 1e-9 for i in members):
+            if not all(needed(i, members, cov) for i in members):
                 continue
             pairs = list(itertools.combinations(members, 2))
             redundancy = sum(max(0.0, sim[a, b]) for a, b in pairs) / len(pairs)
@@ -119,7 +128,8 @@ def test_single_institution_flag_and_detection():
     owners = [("KAIST",), ("KIST",), ("SNU",)]
     assert single_institution_cover(cov, owners) == "KAIST"
     flagged = {tuple(sorted(b.members)): b.single_institution_covers for b in select_bundles(cov, owners)}
-    assert flagged[(0, 2)] is True and flagged.get((1, 2)) is False
+    # (0, 2) would pad KAIST's full cover with SNU's weaker member: refused, no passenger members
+    assert (0, 2) not in flagged and flagged.get((1, 2)) is False
     assert single_institution_cover(cov[1:], owners[1:]) is None
     # two institutions each cover everything: the higher total wins
     cov2 = np.array([[0.6, 0.6], [0.9, 0.9]])
@@ -164,8 +174,8 @@ def test_beam_search_handles_a_larger_pool():
 @pytest.mark.parametrize(
     "kwargs, name",
     [
-        ({"min_size": 1}, "min_size"),
-        ({"max_size": 1}, "max_size"),
+        ({"min_size": 0}, "min_size"),
+        ({"max_size": 0}, "max_size"),
         ({"min_size": 3, "max_size": 2}, "max_size"),
         ({"min_institutions": 0}, "min_institutions"),
         ({"top_n": 0}, "top_n"),

@@ -63,16 +63,84 @@ def test_match_with_evidence(matcher):
     assert len(covered) >= 2
 
 
+def _members_cover(bundle: dict) -> bool:
+    covering = {m for row in bundle["coverage"] for m in row["members"]}
+    return set(bundle["members"]) <= covering
+
+
 def test_bundles_span_institutions(matcher):
     demand = DemandProfile(requirements=tuple(DEMAND["requirements"]))
     first = matcher.bundles(demand, top_n=3)
     assert first == matcher.bundles(demand, top_n=3)  # deterministic
-    assert first["bundles"]
+    assert first["bundles"] and first["verdict"] in ("single_institution", "convergence", "partial")
     for b in first["bundles"]:
-        assert len(set(b["institutions"])) >= 2 and 2 <= len(b["members"]) <= 4
+        assert _members_cover(b), b  # no passenger members
+        if b["kind"] == "convergence":
+            assert len(set(b["institutions"])) >= 2 and 2 <= len(b["members"]) <= 4
+        else:
+            assert len(set(b["institutions"])) == 1
         assert {c["requirement"] for c in b["coverage"]} == set(range(len(DEMAND["requirements"])))
+        assert all(0.0 <= c["relevance"] <= 1.0 for c in b["coverage"])
         assert isinstance(b["gaps"], list)
     assert first["bundles"][0]["gaps"] == []
+
+
+def test_single_institution_is_said_and_not_padded(matcher):
+    """Two technologies of one institution: the answer says that institution covers the demand alone and
+    every convergence option covers as well or better, with no member that covers nothing."""
+    techs = matcher.version.technologies
+    hanbit = [t for t in techs if t.institutions == ("한빛대학교 산학협력단",) and t.active and not t.confidential]
+    out = matcher.bundles(DemandProfile(requirements=(hanbit[0].title, hanbit[-1].title)), top_n=5)
+    assert out["verdict"] == "single_institution", out["message"]
+    assert out["single_institution"]["institution"] == "한빛대학교 산학협력단"
+    assert "alone covers" in out["message"]
+    first = out["bundles"][0]
+    assert first["kind"] == "single_institution" and first["institutions"] == ["한빛대학교 산학협력단"]
+    for b in out["bundles"]:
+        assert _members_cover(b), b
+        if b["kind"] == "convergence":
+            assert b["covered"] == first["covered"] and b["relevance"] >= first["relevance"]
+
+
+def test_inactive_records_are_never_proposed_unless_asked(matcher):
+    techs = matcher.version.technologies
+    dead = next(t for t in techs if not t.active and t.institutions and not t.confidential)
+    demand = DemandProfile(requirements=(dead.title,))
+    ids = [m.technology.id for m in matcher.match(demand, 10, min_relevance=0.0).matches]
+    assert dead.id not in ids and ids
+    bundles = matcher.bundles(demand)
+    assert all(dead.id not in b["members"] for b in bundles["bundles"])
+    again = matcher.match(demand, 10, include_inactive=True).to_dict()
+    assert again["matches"][0]["id"] == dead.id and again["matches"][0]["active"] is False
+    assert again["matches"][0]["legal_status"] == dead.legal_status
+    assert {"legal_status", "active", "application_date", "registration_date", "trl", "relevance"} <= set(
+        again["matches"][0])
+
+
+def test_company_owned_records_are_not_offered(matcher):
+    techs = matcher.version.technologies
+    own = next(t for t in techs if not t.institutions)
+    ids = [m.technology.id for m in matcher.match(DemandProfile(requirements=(own.title,)), 10,
+                                                 min_relevance=0.0).matches]
+    assert own.id not in ids
+
+
+def test_institution_filter_by_any_spelling(matcher):
+    canonical = "누리대학교 산학협력단"
+    for spelling in ("누리대", "누리대학교산학협력단", "Nuri University Industry-Academic Cooperation Foundation"):
+        found = matcher.match(DemandProfile(text="웨어러블 생체신호 측정", filters={"institutions": [spelling]}), 5,
+                              min_relevance=0.0).matches
+        assert found and all(canonical in m.technology.institutions for m in found)
+    with pytest.raises(ValidationError, match="unknown institution.*known institutions: .*누리대학교 산학협력단"):
+        matcher.match(DemandProfile(text="웨어러블", filters={"institutions": ["없는대학교"]}), 5)
+
+
+def test_scores_are_calibrated_relevance(matcher):
+    result = matcher.match(DemandProfile(text="리튬이온 배터리 충전상태 추정"), 10, min_relevance=0.0).to_dict()
+    assert result["matches"] and all(0.0 <= m["relevance"] <= 1.0 for m in result["matches"])
+    assert all(0.0 <= c <= 1.0 for m in result["matches"] for c in m["coverage"])
+    values = [m["relevance"] for m in result["matches"]]
+    assert values == sorted(values, reverse=True)
 
 
 def test_cli_contract(index_dir, tmp_path):
@@ -82,13 +150,18 @@ def test_cli_contract(index_dir, tmp_path):
     out = subprocess.run([*base, "match", "--index", str(index_dir), "--demand", str(f), "--json", "--top-k", "3"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    rows = json.loads(out.stdout)
-    assert len(rows) == 3 and all({"id", "score", "title", "institutions", "covers", "evidence"} <= set(r) for r in rows)
+    result = json.loads(out.stdout)
+    rows = result["matches"]
+    assert 1 <= len(rows) <= 3 and result["no_good_match"] is False
+    assert all({"id", "relevance", "score", "title", "institutions", "legal_status", "active", "trl", "covers",
+                "evidence"} <= set(r) for r in rows)
     out = subprocess.run([*base, "bundles", "--index", str(index_dir), "--demand", str(f), "--json"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    bundles = json.loads(out.stdout)
-    assert bundles and all({"members", "institutions", "score", "coverage", "gaps"} <= set(b) for b in bundles)
+    answer = json.loads(out.stdout)
+    assert {"requirements", "gaps", "verdict", "message", "bundles"} <= set(answer)
+    assert answer["bundles"] and all({"kind", "members", "institutions", "relevance", "coverage", "gaps"} <= set(b)
+                                     for b in answer["bundles"])
 
 
 def test_groups_built_with_the_index(index_dir, demo_corpus, minilm, use_m3):
@@ -111,7 +184,7 @@ def test_groups_built_with_the_index(index_dir, demo_corpus, minilm, use_m3):
 
 
 def test_title_overlap():
-    from matcher.matching.demand import title_overlap
+    from matcher.retrieval.relevance import title_overlap
 
     assert title_overlap({"리튬", "황", "이차", "전지"}, {"리튬", "황", "이차", "전지"}) == 1.0
     long_title = {"양극", "활물질", "제조", "방법", "포함", "리튬", "이차", "전지"}

@@ -342,3 +342,59 @@ def test_real_kipris_stability():
         .groups_
     )
     assert stability(old, new) >= 0.9
+
+
+def test_stems_become_whole_words():
+    """With ``surfaces`` a stemmed term is shown as the word it most often stands for in its group."""
+    from matcher.text.tokenize import Analyzer
+
+    analyzer = Analyzer()
+    assert analyzer.latin_surfaces("Batteries for mobile robots, SLAM과 battery") == [
+        ("batteri", "Batteries"), ("mobil", "mobile"), ("robot", "robots"), ("slam", "SLAM"), ("batteri", "battery")
+    ]
+    texts = ["Battery pack for mobile robots", "battery management of the mobile battery", "Mobile SLAM robot"] * 3
+    texts += ["PD-L1 antibody binding", "anti PD-L1 antibodies", "PD-1 antibody variants"] * 3
+    tokens = analyzer.analyze_many(texts)
+    surfaces = [analyzer.latin_surfaces(t) for t in texts]
+    rng = np.random.default_rng(0)
+    x = np.repeat(np.eye(8, dtype=np.float32)[:2], 9, axis=0)  # the robot texts, then the antibody texts
+    x = x + 0.01 * rng.normal(size=x.shape).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = [f"D{i:02d}" for i in range(len(texts))]
+    insts = [["A"]] * len(texts)
+    stems = PatentGrouper(n_groups=2, n_terms=4).fit(x, tokens, insts, ids).groups_
+    words = PatentGrouper(n_groups=2, n_terms=4).fit(x, tokens, insts, ids, surfaces=surfaces).groups_
+    assert {t for g in stems for t in g.terms} >= {"batteri", "mobil", "antibodi"}
+    assert {t for g in words for t in g.terms} >= {"battery", "mobile", "antibody", "PD"}
+    assert [g.members for g in stems] == [g.members for g in words]  # labels only: the clusters are the same
+    with pytest.raises(ValidationError, match="surfaces"):
+        PatentGrouper(n_groups=2).fit(x, tokens, insts, ids, surfaces=surfaces[:-1])
+
+
+def test_demo_labels_are_whole_words(demo_index):
+    """On the demo index no label term is a bare stem: each is a word written in some member's text."""
+    import re
+
+    from matcher.index import IndexStore
+    from matcher.index.store import RECORDS
+    from matcher.records import Technology
+
+    current = IndexStore(demo_index).current_path()
+    groups = load_groups(current / "groups.json")
+    texts = {}
+    with (current / RECORDS).open(encoding="utf-8") as fh:
+        for line in fh:
+            tech = Technology.from_dict(json.loads(line))
+            texts[tech.id] = tech.text
+    assert groups
+    for g in groups:
+        member_texts = [texts[m] for m in g.members]
+        for term in g.terms:
+            if re.search(r"[\uac00-\ud7a3]", term):  # a Korean morpheme: a noun, or a verb stem + 다
+                stem = term[:-1] if term.endswith("다") else term
+                assert any(stem in t for t in member_texts), (g.id, term)
+            else:
+                word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(term)}(?![A-Za-z0-9])", re.IGNORECASE)
+                assert any(word.search(t) for t in member_texts), f"{g.id}: {term!r} is not a word of its members"
+    terms = {t.lower() for g in groups for t in g.terms}
+    assert not terms & {"mobil", "batteri", "energi", "antibodi"}, terms

@@ -60,11 +60,12 @@ def test_directory_merges_spellings_and_skips_persons(toy):
 
 
 def test_volume_does_not_dominate(toy):
-    ranker = LicenseeRanker(toy)
-    found = ranker.rank(text="수소 연료전지 분리판 코팅", top_k=5)
+    found = LicenseeRanker(toy).rank(text="수소 연료전지 분리판 코팅", top_k=5)
     assert found[0].org.name == "주식회사 하이젠"
-    big = next(c for c in found if "대량특허" in c.org.name)
-    assert big.score < found[0].score and big.portfolio_size == 90
+    assert not any("대량특허" in c.org.name for c in found)  # 90 unrelated patents: not topical, not a candidate
+    ungated = LicenseeRanker(toy, floor=0.0).rank(text="수소 연료전지 분리판 코팅", top_k=5)
+    big = next(c for c in ungated if "대량특허" in c.org.name)
+    assert big.score < ungated[0].score and big.portfolio_size == 90
     assert expected_max(1) == 0.0 and expected_max(90) > expected_max(10) > 0
 
 
@@ -109,9 +110,36 @@ def test_cli_contract(demo_index):
                           "--technology", "DEMO-0001", "--json", "--top-k", "5"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
-    rows = json.loads(out.stdout)
-    assert rows and all({"company", "score", "evidence"} <= set(r) and r["evidence"] for r in rows)
+    answer = json.loads(out.stdout)
+    rows = answer["candidates"]
+    assert rows and all({"company", "relevance", "score", "evidence"} <= set(r) and r["evidence"] for r in rows)
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     bad = subprocess.run([sys.executable, "-m", "matcher.cli", "licensees", "--index", str(demo_index),
                           "--technology", "NOPE"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "NOPE" in bad.stderr
+
+
+def test_plausible_licensees_on_the_demo(demo_index, minilm, use_m3):
+    """Topical fit decides who is a candidate: for the logistics-box vision technology the logistics-vision
+    company comes first through its own vision patent; the ECG-patch maker (a past ECG demand, a
+    blood-pressure patent) is not proposed; no institution is proposed as a company; every number shown is
+    in [0, 1]; a lapsed technology is not offered unless asked; an off-topic text has no good match."""
+    version = IndexStore(demo_index).load({"minilm": minilm, "use-m3": use_m3})
+    ranker = LicenseeRanker(version)
+    found = ranker.rank(technology_id="DEMO-0051", top_k=5)
+    assert found[0].org.name == "(주)딥비전웍스"
+    assert "DEMO-0068" in {e["id"] for e in found[0].evidence if e["type"] == "portfolio"}
+    assert all("메디센스" not in c.org.name for c in found)
+    for tid in ("DEMO-0001", "DEMO-0013", "DEMO-0028", "DEMO-0051", "DEMO-0061"):
+        for c in ranker.rank(technology_id=tid, top_k=10):
+            row = c.to_dict()
+            assert row["kind"] == "company" and "메디컬센터" not in row["company"] and "병원" not in row["company"]
+            assert 0.0 <= row["relevance"] <= 1.0
+            assert any(e["type"] == "portfolio" for e in row["evidence"])
+            assert all(0.0 <= e[k] <= 1.0 for e in row["evidence"] for k in ("relevance", "similarity") if k in e)
+    dead = next(t for t in version.technologies if not t.active and t.institutions)
+    with pytest.raises(ValidationError, match="not offered for licence"):
+        ranker.rank(technology_id=dead.id)
+    ranker.rank(technology_id=dead.id, include_inactive=True)
+    off = ranker.rank(text="조선소 선박 블록 용접 자동화 로봇", top_k=5)
+    assert off.no_good_match and off.to_dict()["message"]

@@ -134,13 +134,13 @@ def test_repeated_requests_come_from_the_snapshot_cache(served):
 def test_match_then_bundles_score_the_demand_once(served, monkeypatch):
     client, engine = served
     calls = []
-    original = DemandMatcher._score_table
+    original = DemandMatcher.score_table
 
     def counted(self, *args, **kwargs):
         calls.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DemandMatcher, "_score_table", counted)
+    monkeypatch.setattr(DemandMatcher, "score_table", counted)
     demand = {"text": "웨어러블 심전도 패치와 물류 로봇의 실내 위치 추정 기술이 필요합니다"}
     match = client.post("/api/match", json={**demand, "top_k": 5})
     bundles = client.post("/api/bundles", json={**demand, "top_n": 3})

@@ -70,19 +70,29 @@ def browser_available() -> None:
     _require_browser()
 
 
-@pytest.fixture(scope="module")
-def server(browser_available, demo_index, tmp_path_factory):
-    """``matcher serve`` over the demo index with one officer key: yields (base URL, key)."""
-    tmp = tmp_path_factory.mktemp("web")
-    keys_file = tmp / "keys.json"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+#: owns a confidential demo record, so a key bound to it sees more than the public count
+BOUND_INSTITUTION = "누리대학교 산학협력단"
+
+
+def _create_key(keys_file: Path, env: dict[str, str], *extra: str) -> str:
     created = subprocess.run(
         [sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
-         "--keys-file", str(keys_file), "--json"],
+         "--keys-file", str(keys_file), "--json", *extra],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
     assert created.returncode == 0, f"keys create failed:\n{created.stdout}\n{created.stderr}"
-    key = json.loads(created.stdout)["key"]
+    return str(json.loads(created.stdout)["key"])
+
+
+@pytest.fixture(scope="module")
+def server(browser_available, demo_index, tmp_path_factory):
+    """``matcher serve`` over the demo index with two officer keys: yields (base URL, key, key bound to
+    ``BOUND_INSTITUTION``)."""
+    tmp = tmp_path_factory.mktemp("web")
+    keys_file = tmp / "keys.json"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    key = _create_key(keys_file, env)
+    bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION)
 
     port = _free_port()
     log = tmp / "serve.log"
@@ -106,7 +116,7 @@ def server(browser_available, demo_index, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"matcher serve not healthy after {STARTUP_S} s:\n{log.read_text()[-4000:]}")
             time.sleep(0.5)
-        yield base, key
+        yield base, key, bound_key
     finally:
         proc.terminate()
         try:
@@ -153,6 +163,9 @@ def _submit(page, text: str, requirements: list[str] | None = None) -> None:
     page.wait_for_selector("#matches li.match, #matches li.empty, #status .error")
 
 
+LICENSEES_DONE = "#licensees li.licensee, #licensees li.empty, #licensees li.unavailable"
+
+
 def _assert_results(page) -> None:
     error = page.locator("#status .error")
     assert error.count() == 0, f"page shows an error: {error.first.text_content()}"
@@ -166,7 +179,7 @@ def _assert_results(page) -> None:
     # the bundles request runs beside the match request; wait for its rendering
     page.wait_for_selector("#bundles .bundle, #bundles .empty")
     # licensee candidates load for the top match: a list, "no candidates", or "not available yet"
-    page.wait_for_selector("#licensees li.licensee, #licensees li.empty, #licensees li.unavailable")
+    page.wait_for_selector(LICENSEES_DONE)
     assert page.locator("#licensees li.error").count() == 0, page.locator("#licensees").text_content()
 
 
@@ -239,3 +252,259 @@ def test_rendering_does_not_interpret_html(page, server):
     assert page.locator("#matches img, #bundles img").count() == 0
     assert page.errors == []  # type: ignore[attr-defined]
 
+
+
+# ---------------------------------------------------------------- the officers' working page (issue 10, point 9)
+
+BROAD = "자율주행 로봇 배터리 센서 인공지능 기술"
+
+
+def _login(page, key: str) -> None:
+    _enter_key(page, key)
+    page.wait_for_selector("#key-state:not([hidden])")
+    page.wait_for_function("document.getElementById('f-institution').options.length > 1")
+
+
+def _all_matches(page) -> list[dict]:
+    """Every match over all pages: walks the pager from the first page."""
+    page.wait_for_selector("#matches li.match, #matches li.empty")
+    if not page.is_hidden("#pager"):
+        page.click("#page-buttons button[data-page='1']")
+    out = []
+    while True:
+        page.wait_for_function("!document.querySelector('#matches [data-pending]')")
+        for li in page.locator("#matches li.match").all():
+            out.append({"id": li.get_attribute("data-id"), "rank": int(li.get_attribute("data-rank") or 0),
+                        "institutions": li.locator(".institutions").text_content() or "",
+                        "facts": li.locator(".facts").text_content() or "",
+                        "ipc": li.locator(".ipc").text_content() if li.locator(".ipc").count() else ""})
+        if page.is_hidden("#pager") or page.is_disabled("#page-next"):
+            return out
+        page.click("#page-next")
+
+
+def test_counts_follow_the_key(page, server):
+    base, key, bound = server
+    public = httpx.get(f"{base}/health", timeout=10).json()["count"]
+    own = httpx.get(f"{base}/api/index", headers={"Authorization": f"Bearer {bound}"}, timeout=10).json()["count"]
+    assert own > public, "the demo's confidential records should add to a bound key's count"
+    page.wait_for_function("t => document.getElementById('index-info').textContent.includes(t)", arg=f"{public} ")
+    _login(page, bound)
+    page.wait_for_function("n => document.getElementById('index-info').dataset.count === n", arg=str(own))
+    assert f"{own}" in (page.text_content("#index-info") or "")
+    page.click("#change-key")
+    page.wait_for_function("() => !document.getElementById('index-info').dataset.count")
+    _login(page, key)
+    page.wait_for_function("n => document.getElementById('index-info').dataset.count === n", arg=str(public))
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_institution_filter_restricts_every_match(page, server):
+    base, key, _ = server
+    _login(page, key)
+    listing = httpx.get(f"{base}/api/institutions", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+    name = next(r["name"] for r in listing if r["name"] == "가온과학기술원")
+    count = next(r["count"] for r in listing if r["name"] == name)
+    options = page.eval_on_selector_all("#f-institution option", "os => os.map(o => o.value)")
+    assert name in options and len(options) == len(listing) + 1      # "all" + one per institution
+    page.select_option("#f-institution", name)
+    _submit(page, BROAD)
+    matches = _all_matches(page)
+    assert 1 <= len(matches) <= count
+    assert all(name in m["institutions"] for m in matches), [m["institutions"] for m in matches]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_ipc_trl_and_status_filters(page, server):
+    _login(page, server[1])
+    page.fill("#f-ipc", "g05d")                                      # case and spacing do not matter
+    _submit(page, BROAD)
+    matches = _all_matches(page)
+    assert matches and all("G05D" in m["ipc"] for m in matches), [m["ipc"] for m in matches]
+    page.fill("#f-ipc", "")
+    page.fill("#f-trl-min", "7")
+    _submit(page, BROAD)
+    matches = _all_matches(page)
+    trls = [int(m["facts"].split("TRL")[-1].strip()) for m in matches]
+    assert trls and all(t >= 7 for t in trls), trls
+    page.fill("#f-trl-min", "")
+    page.select_option("#f-status", "공개")
+    _submit(page, BROAD)
+    matches = _all_matches(page)
+    assert matches and all(m["facts"].startswith("공개") for m in matches), [m["facts"] for m in matches]
+    # a lapsed status switches on "include inactive"; a reversed range is refused before any request
+    page.select_option("#f-status", "소멸")
+    assert page.is_checked("#f-inactive")
+    page.fill("#f-trl-min", "8")
+    page.fill("#f-trl-max", "3")
+    page.click("#submit")
+    page.wait_for_selector("#status .error")
+    assert "TRL" in (page.text_content("#status") or "")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_detail_panel_and_paging(page, server):
+    _login(page, server[1])
+    page.select_option("#page-size", "5")
+    _submit(page, BROAD)
+    _assert_results(page)
+    total = len(page.evaluate("state.matches.matches || state.matches"))
+    assert total > 5, "the broad demand should fill more than one page"
+    assert page.locator("#matches li.match").count() == 5
+    assert page.locator("#page-buttons button").count() == -(-total // 5)
+    page.click("#page-next")
+    page.wait_for_selector("#matches li.match[data-rank='6']")
+    assert page.get_attribute("#page-buttons button[aria-current='page']", "data-page") == "2"
+    assert page.is_enabled("#page-prev")
+    # every result shows legal status, dates and TRL, and a score with its legend
+    first = page.locator("#matches li.match").first
+    page.wait_for_function("!document.querySelector('#matches [data-pending]')")
+    facts = first.locator(".facts").text_content() or ""
+    assert "출원 / filed" in facts and "TRL" in facts and first.locator(".badge").count() == 1
+    assert first.locator(".score").count() == 1
+    assert (page.text_content("#score-legend") or "").strip()
+    # the detail panel
+    title = (first.locator(".title").text_content() or "").strip()
+    tech_id = first.get_attribute("data-id")
+    first.locator(".title-link").click()
+    page.wait_for_selector("#detail:not([hidden]) #detail-fields dd")
+    assert (page.text_content("#detail-title") or "").strip() == title
+    fields = page.eval_on_selector_all("#detail-fields dd", "ds => Object.fromEntries(ds.map(d => [d.dataset.field, d.textContent]))")
+    assert fields["id"] == tech_id
+    for key in ("abstract", "institutions", "ipc", "application_date", "legal_status", "trl", "kind", "applicants"):
+        assert key in fields, key
+    assert fields["abstract"].strip() not in ("", "–")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#detail", state="hidden")
+    page.click("#page-prev")
+    page.wait_for_selector("#matches li.match[data-rank='1']")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def _download(page, kind: str, fmt: str, tmp_path: Path) -> Path:
+    with page.expect_download() as info:
+        page.click(f"button.export[data-kind='{kind}'][data-format='{fmt}']")
+    download = info.value
+    assert download.suggested_filename.startswith(kind) and download.suggested_filename.endswith(f".{fmt}")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    return path
+
+
+def test_exports_download_and_screenshot(page, server, tmp_path):
+    import csv
+    import io
+
+    import openpyxl
+
+    _login(page, server[1])
+    demand = _demand("DEMAND-01")
+    _submit(page, demand["text"], demand["requirements"])
+    _assert_results(page)
+    total = len(page.evaluate("state.matches.matches || state.matches"))
+    shown_ids = page.evaluate("(state.matches.matches || state.matches).map(m => m.id)")
+
+    data = _download(page, "matches", "csv", tmp_path).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == total and [r["id"] for r in rows] == shown_ids
+    assert all(r["legal_status"] for r in rows)
+
+    book = openpyxl.load_workbook(_download(page, "matches", "xlsx", tmp_path))
+    values = list(book.active.iter_rows(values_only=True))
+    assert values[0][:2] == ("rank", "id") and len(values) == total + 1
+
+    bundles = list(csv.DictReader(io.StringIO(
+        _download(page, "bundles", "csv", tmp_path).read_bytes().decode("utf-8-sig"))))
+    n_bundles = page.locator("#bundles .bundle").count()
+    assert len(bundles) == n_bundles * len(demand["requirements"])
+
+    page.wait_for_selector(LICENSEES_DONE)
+    if page.locator("#licensees li.licensee").count():
+        sheet = openpyxl.load_workbook(_download(page, "licensees", "xlsx", tmp_path)).active
+        assert sheet.max_row == page.locator("#licensees li.licensee").count() + 1
+
+    shot = tmp_path / "officers-page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.is_file() and shot.stat().st_size > 50_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_clear_messages(page, server):
+    _login(page, server[1])
+    # a technology the key cannot see (or that does not exist): the licensee panel says so
+    page.evaluate("loadLicensees({technology_id: 'NO-SUCH-TECH'}, 'NO-SUCH-TECH')")
+    page.wait_for_selector("#licensees li.not-found")
+    assert "technology not found or not visible to your key" in (page.text_content("#licensees") or "")
+    assert "not available" not in (page.text_content("#licensees") or "")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+NEW_MATCH = {"requirements": ["실내 위치 추정"], "no_good_match": False, "message": None, "matches": [
+    {"id": f"DEMO-00{i:02d}", "title": f"기술 {i}", "title_en": "", "institutions": ["누리대학교 산학협력단"],
+     "legal_status": "등록", "active": True, "application_date": "2020-01-01", "registration_date": "2021-01-01",
+     "trl": 4, "ipc": ["G05D 1/02"], "relevance": 0.9 - i / 100, "score": 3.0, "covers": [0], "coverage": [0.8],
+     "evidence": {}} for i in range(1, 13)]}
+NEW_BUNDLES = {"requirements": ["실내 위치 추정"], "gaps": [], "verdict": "single_institution",
+               "message": "누리대학교 산학협력단 covers every requirement",
+               "single_institution": {"institution": "누리대학교 산학협력단", "members": ["DEMO-0001"]},
+               "bundles": [{"kind": "single_institution", "members": ["DEMO-0001"], "titles": ["기술 1"],
+                            "institutions": ["누리대학교 산학협력단"], "score": 0.8,
+                            "coverage": [{"requirement": 0, "text": "실내 위치 추정", "members": ["DEMO-0001"],
+                                          "member": "DEMO-0001", "relevance": 0.8}], "gaps": []}]}
+NEW_LICENSEES = {"no_good_match": False, "message": None, "candidates": [
+    {"company": "(주)가온로보틱스", "key": "k", "kind": "company", "aliases": [], "relevance": 0.42, "score": 1.0,
+     "signals": {"portfolio": 0.4}, "portfolio_size": 2,
+     "evidence": [{"type": "portfolio", "id": "DEMO-0002", "title": "근거 특허", "relevance": 0.6,
+                   "legal_status": "등록", "ipc": ["G05D"]}]}]}
+
+
+def _mock(page, route_map: dict[str, dict]) -> None:
+    def answer(body: dict):
+        text = json.dumps(body, ensure_ascii=False)
+        return lambda route: route.fulfill(status=200, content_type="application/json", body=text)
+
+    for path, body in route_map.items():
+        page.route(f"**{path}", answer(body))
+
+
+def test_contract_shapes_render(page, server):
+    """The answers' new object shapes (relevance, verdict, candidates, no_good_match) render correctly."""
+    _login(page, server[1])
+    _mock(page, {"/api/match": NEW_MATCH, "/api/bundles": NEW_BUNDLES, "/api/licensees": NEW_LICENSEES})
+    _submit(page, "실내 위치 추정")
+    page.wait_for_selector("#licensees li.licensee")
+    first = page.locator("#matches li.match").first
+    assert (first.locator(".score").text_content() or "").strip() == "89%"
+    assert "share of results with this value that were right" in (page.text_content("#score-legend") or "")
+    assert "유효 / live" in (first.locator(".badge").text_content() or "")
+    assert page.locator("#matches li.match").count() == 10 and not page.is_hidden("#pager")
+    bundles = page.text_content("#bundles") or ""
+    assert "one institution covers the whole demand" in bundles and "누리대학교 산학협력단" in bundles
+    assert page.locator("#bundles .kind-label.single_institution").count() == 1
+    assert "42%" in (page.text_content("#licensees .licensee .score") or "")
+    assert "[등록]" in (page.text_content("#licensees") or "")
+
+    page.unroute("**/api/match")
+    page.unroute("**/api/licensees")
+    _mock(page, {"/api/match": {"requirements": ["x"], "matches": [], "no_good_match": True, "message": None},
+                 "/api/licensees": {"candidates": [], "no_good_match": True, "message": None}})
+    _submit(page, "실내 위치 추정")
+    page.wait_for_selector("#matches li.empty")
+    assert "No good match" in (page.text_content("#matches") or "")
+    assert page.is_hidden("#pager")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_search_box_shows_status_and_opens_detail(page, server):
+    _login(page, server[1])
+    page.fill("#search-query", "배터리 셀 밸런싱")
+    page.click("#search-submit")
+    page.wait_for_selector("#search-results li.hit")
+    page.wait_for_function("!document.querySelector('#search-results [data-pending]')")
+    hits = page.locator("#search-results li.hit")
+    assert all((hits.nth(i).locator(".badge").text_content() or "").strip() for i in range(hits.count()))
+    hits.first.locator(".title-link").click()
+    page.wait_for_selector("#detail:not([hidden]) #detail-fields dd")
+    assert page.errors == []  # type: ignore[attr-defined]

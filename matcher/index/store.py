@@ -23,9 +23,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
-from matcher.records import Company, DemandProfile, Technology
+from matcher.institutions import InstitutionRegistry
+from matcher.records import Company, DemandProfile, Institution, Technology
 
 if TYPE_CHECKING:
     from matcher.retrieval.retriever import HybridRetriever
@@ -65,6 +68,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def read_institutions(version_dir: Path) -> list[Institution]:
+    """Declared institutions of a version (``institutions.jsonl``; empty when it has none)."""
+    path = version_dir / "institutions.jsonl"
+    return [Institution.from_dict(row) for row in read_jsonl(path)] if path.is_file() else []
+
+
 def new_version_name() -> str:
     """``vYYYYmmddTHHMMSS.ffffff-xxxxxx``: names sort in creation order (pruning relies on it)."""
     now = time.time()
@@ -99,6 +108,31 @@ class IndexVersion:
         """Declared companies of the corpus (``companies.jsonl``; empty when the version has none)."""
         path = self.path / "companies.jsonl"
         return [Company.from_dict(row) for row in read_jsonl(path)] if path.is_file() else []
+
+    @cached_property
+    def institutions(self) -> list[Institution]:
+        """Declared institutions of the corpus (``institutions.jsonl``; empty when the version has none)."""
+        return read_institutions(self.path)
+
+    @cached_property
+    def registry(self) -> InstitutionRegistry:
+        """Every spelling of every institution of this version → its canonical name."""
+        return InstitutionRegistry(self.institutions, self.technologies)
+
+    @cached_property
+    def offerable(self) -> np.ndarray:
+        """Mask by position of what the consortium can offer: records owned by a member institution
+        (company-only records form licensee portfolios, never offers)."""
+        registry = self.registry
+        return np.fromiter(
+            (any(registry.is_member(i) for i in t.institutions) for t in self.technologies),
+            dtype=bool, count=len(self.technologies),
+        )
+
+    @cached_property
+    def active(self) -> np.ndarray:
+        """Mask by position of live records (not lapsed, refused, withdrawn or abandoned)."""
+        return np.fromiter((t.active for t in self.technologies), dtype=bool, count=len(self.technologies))
 
     @cached_property
     def demands(self) -> list[DemandProfile]:
@@ -196,6 +230,11 @@ class IndexStore:
             if time.time() - stale.stat().st_mtime > 3600:
                 shutil.rmtree(stale, ignore_errors=True)
         return removed
+
+    def registry(self, path: Path | None = None) -> InstitutionRegistry:
+        """The institutions of the current version (or ``path``), read without loading any model."""
+        path = path or self.current_path()
+        return InstitutionRegistry(read_institutions(path), [Technology.from_dict(r) for r in read_jsonl(path / RECORDS)])
 
     def load(self, encoders: Mapping[str, Encoder] | None = None, *, path: Path | None = None) -> IndexVersion:
         """Load the current version (or ``path``) with ``encoders`` (by name; those the manifest names

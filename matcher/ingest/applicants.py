@@ -46,7 +46,8 @@ _UNIVERSITY = re.compile(
     r"대학교|대학원|대학(?!로)|산학협력단|산학협력재단|학교법인|유니버시티|칼리지|universit|college",
     re.IGNORECASE,
 )
-_HOSPITAL = re.compile(r"병원|의료원|의료재단|의료법인|\(의\)")
+_HOSPITAL = re.compile(r"병원|의료원|의료재단|의료법인|\(의\)|메디컬센터|의료센터|hospital|medicalcenter|clinic",
+                       re.IGNORECASE)
 _INSTITUTE = re.compile(
     r"^국립|연구원|연구소|기술원|연구센터|연구재단|연구회|진흥원|평가원|정보원|재단|재단법인|사단법인|\(재\)|\(사\)|협회|학회|"
     r"과학관|화운데이션|파운데이션|foundation|institut|research",

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matcher.companies import company_key, display_name
-from matcher.ingest.applicants import applicant_kind
+from matcher.ingest.applicants import INSTITUTION_KINDS, applicant_kind
+from matcher.institutions import InstitutionRegistry
 from matcher.records import Company, DemandProfile, Technology
 
 _SPACE = re.compile(r"\s+")
@@ -87,8 +88,19 @@ class CompanyDirectory:
         technologies: Sequence[Technology],
         companies: Sequence[Company] = (),
         demands: Sequence[DemandProfile] = (),
+        registry: InstitutionRegistry | None = None,
     ) -> CompanyDirectory:
+        """Profiles of every organisation. With a ``registry``, names of declared institutions (and their
+        aliases: ``도담병원`` for a hospital) take the declared kind, so they are never proposed as companies."""
         profiles: dict[str, OrgProfile] = {}
+
+        def kind_of(name: str) -> str:
+            declared = registry.kind_of(name) if registry is not None else None
+            if declared is not None:
+                return declared
+            if registry is not None and registry.canonical(name) is not None:
+                return applicant_kind(name) if applicant_kind(name) in INSTITUTION_KINDS else "institute"
+            return applicant_kind(name)
 
         def profile(name: str, kind: str) -> OrgProfile:
             key = org_key(name, kind)
@@ -99,7 +111,7 @@ class CompanyDirectory:
             return found
 
         for pos, tech in enumerate(technologies):
-            kinds = [(a, applicant_kind(a)) for a in tech.applicants if a.strip()]
+            kinds = [(a, kind_of(a)) for a in tech.applicants if a.strip()]
             members = [profile(a, k) for a, k in kinds if k != "person"]
             institutions = [p for p in members if p.kind != "company"]
             for org in {m.key: m for m in members}.values():

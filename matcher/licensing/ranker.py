@@ -25,8 +25,15 @@ four signals, each reported with its contribution to the score and its evidence:
     The cosine between the query and what the company says it does (description, products, KSIC codes).
 
 ``score = w_portfolio·portfolio + w_coapplication·coapplication + w_demands·max(0, demands - floor)
-+ w_industry·max(0, industry - floor)``; ties by name. An organisation with no evidence at all (no
-portfolio patent, joint application, demand or profile) is not a candidate. Parameters were chosen on
++ w_industry·max(0, industry - floor)``; ties by name.
+
+**Topical fit decides who is a candidate**: a company is proposed only when at least one of its portfolio
+patents reaches the calibrated relevance floor for the query (``retrieval/relevance.py``; relevance is
+computed for the query's title(s), the form the calibration was fitted on). Co-application, past demands
+and industry profile only reorder the plausible ones. Each candidate shows those portfolio patents
+(relevance, legal status, IPC). No candidate at all is a possible answer ("no good match").
+Lapsed, refused, withdrawn and abandoned records are neither queries nor evidence unless
+``include_inactive``. Parameters were chosen on
 the development co-application benchmark (``bench/licensee_benchmark.py``, ``docs/quality.md``). The owners of the query (its member institutions)
 are never candidates; universities, institutes, hospitals and government bodies are candidates only with
 ``include_institutions``. Technologies a viewer may not see (``visible``) give no evidence and no signal.
@@ -35,7 +42,7 @@ are never candidates; universities, institutes, hospitals and government bodies 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +53,7 @@ from matcher.errors import NotFoundError, ValidationError
 from matcher.index.store import IndexVersion
 from matcher.licensing.directory import CompanyDirectory, OrgProfile, org_key
 from matcher.records import Technology
+from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Candidate:
     signals: dict[str, float]
     evidence: list[dict[str, Any]] = field(default_factory=list)
     portfolio_size: int = 0  # patents of the company the viewer may see
+    relevance: float = 0.0   # calibrated relevance of its best portfolio patent
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,11 +86,41 @@ class Candidate:
             "key": self.org.key,
             "kind": self.org.kind,
             "aliases": sorted(self.org.aliases),
+            "relevance": round(self.relevance, 3),
             "score": round(self.score, 4),
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "portfolio_size": self.portfolio_size,
             "evidence": self.evidence,
         }
+
+
+@dataclass
+class LicenseeResult:
+    """Candidates, best first; ``no_good_match`` when no company has a topically fitting patent."""
+
+    candidates: list[Candidate]
+    floor: float
+
+    @property
+    def no_good_match(self) -> bool:
+        return not self.candidates
+
+    def to_dict(self) -> dict[str, Any]:
+        message = None
+        if self.no_good_match:
+            message = (f"no company has a patent that fits this technology (no relevance reaches {self.floor:.2f}): "
+                       "no plausible licensee in the data")
+        return {"candidates": [c.to_dict() for c in self.candidates], "no_good_match": self.no_good_match,
+                "message": message, "relevance_floor": self.floor}
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return iter(self.candidates)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def __getitem__(self, i: int) -> Candidate:
+        return self.candidates[i]
 
 
 def expected_max(n: int) -> float:
@@ -99,24 +138,29 @@ class LicenseeRanker:
         version: IndexVersion,
         config: LicenseeConfig | None = None,
         directory: CompanyDirectory | None = None,
+        relevance: RelevanceModel | None = None,
+        floor: float | None = None,
     ) -> None:
         self.version = version
         self.config = config or LicenseeConfig()
         self.directory = directory or CompanyDirectory.build(
-            version.technologies, version.companies, version.demands
+            version.technologies, version.companies, version.demands, registry=version.registry
         )
+        self.relevance = relevance or RelevanceModel(version.retriever)
+        self.floor = RELEVANCE_FLOOR if floor is None else floor
         self._vectors: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ query
     def _query(
         self, technology_id: str | None, text: str | None, members: Sequence[str] | None,
-        visible: np.ndarray | None,
-    ) -> tuple[str, set[str], set[int]]:
+        visible: np.ndarray | None, include_inactive: bool = False,
+    ) -> tuple[str, str, set[str], set[int]]:
+        """(ranking text, relevance text, owner keys, query positions)."""
         given = [x for x in (technology_id, text, members) if x]
         if len(given) != 1:
             raise ValidationError("give exactly one of technology_id, text or members", field="technology_id")
         if text:
-            return text, set(), set()
+            return text, text, set(), set()
         ids = [technology_id] if technology_id else list(members or [])
         positions = []
         for tid in ids:
@@ -128,8 +172,15 @@ class LicenseeRanker:
                 raise NotFoundError(f"technology {tid!r} not found")
             positions.append(pos)
         techs = [self.version.technologies[p] for p in positions]
+        dead = [t for t in techs if not t.active]
+        if dead and not include_inactive:
+            field_name = "technology_id" if technology_id else "members"
+            raise ValidationError(
+                "; ".join(f"{t.id} is {t.legal_status} (lapsed, refused, withdrawn or abandoned)" for t in dead)
+                + ": it is not offered for licence; set include_inactive to rank licensees anyway", field=field_name)
         owners = {org_key(i, "university") for t in techs for i in t.institutions}
-        return "\n\n".join(t.text for t in techs), owners, set(positions)
+        titles = "\n".join(x for t in techs for x in (t.title, t.title_en) if x.strip())
+        return "\n\n".join(t.text for t in techs), titles, owners, set(positions)
 
     def _cosines(self, query: str, texts: list[str]) -> np.ndarray:
         retriever = self.version.retriever
@@ -154,16 +205,22 @@ class LicenseeRanker:
         include_institutions: bool = False,
         visible: np.ndarray | None = None,
         exclude: Sequence[str] = (),
-    ) -> list[Candidate]:
-        """Best ``top_k`` candidates, best first. ``exclude``: organisation names never to propose."""
+        include_inactive: bool = False,
+        min_relevance: float | None = None,
+    ) -> LicenseeResult:
+        """Best ``top_k`` topically fitting candidates, best first. ``exclude``: organisation names never to
+        propose; ``min_relevance``: the topical-fit floor (default :data:`RELEVANCE_FLOOR`)."""
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise ValidationError(f"top_k={top_k!r} is out of range; valid: an integer >= 1", field="top_k")
         cfg = self.config
-        query, owners, excluded = self._query(technology_id, text, members, visible)
+        floor = self.floor if min_relevance is None else min_relevance
+        query, title_query, owners, excluded = self._query(technology_id, text, members, visible, include_inactive)
         banned = owners | {org_key(n, "company") for n in exclude} | {org_key(n, "university") for n in exclude}
         orgs = [o for o in self.directory.candidates(include_institutions) if o.key not in banned]
         n = len(self.version.technologies)
         usable = np.ones(n, dtype=bool) if visible is None else np.asarray(visible, dtype=bool).copy()
+        if not include_inactive:
+            usable &= self.version.active
         for p in excluded:
             usable[p] = False
 
@@ -172,9 +229,13 @@ class LicenseeRanker:
             portfolio_mask[o.patents] = True
         portfolio_mask &= usable
         sims: dict[int, float] = {}
+        rel: dict[int, float] = {}
         if portfolio_mask.any():
-            for s in self.version.retriever.search(query, int(portfolio_mask.sum()), allowed=portfolio_mask):
+            retriever = self.version.retriever
+            for s in retriever.search(query, int(portfolio_mask.sum()), allowed=portfolio_mask):
                 sims[s.position] = s.score
+            hits = retriever.search(title_query, int(portfolio_mask.sum()), allowed=portfolio_mask)
+            rel = dict(zip((h.position for h in hits), self.relevance.of_hits(title_query, hits).tolist(), strict=True))
 
         demands = self.version.demands
         demand_texts = sorted({demands[i].query_text for o in orgs for i in o.demands})
@@ -198,32 +259,38 @@ class LicenseeRanker:
                 "industry": cfg.w_industry * max(0.0, industry - cfg.cosine_floor),
             }
             score = sum(signals.values())
-            if not (items or joint or demand_scores or o.profile_text):
+            topical = sorted(((rel.get(p, 0.0), p) for _, p in items if rel.get(p, 0.0) >= floor),
+                             key=lambda x: (-x[0], x[1]))
+            if not topical:  # topical fit decides who is a candidate; the other signals only reorder
                 continue
-            evidence = self._evidence(o, items, joint, demand_scores, industry)
-            out.append(Candidate(org=o, score=score, signals=signals, evidence=evidence,
+            evidence = self._evidence(o, topical, joint, demand_scores, industry)
+            out.append(Candidate(org=o, score=score, signals=signals, evidence=evidence, relevance=topical[0][0],
                                  portfolio_size=int(usable[o.patents].sum()) + (len(set(o.patents) & excluded))))
         out.sort(key=lambda c: (-round(c.score, 9), c.org.name, c.org.key))
-        return out[:top_k]
+        return LicenseeResult(out[:top_k], floor)
 
     def _evidence(
-        self, org: OrgProfile, items: list[tuple[float, int]], joint: list[int],
+        self, org: OrgProfile, items: list[tuple[float, int]], joint: list[int],  # items: (relevance, position)
         demand_scores: list[tuple[float, int]], industry: float,
     ) -> list[dict[str, Any]]:
         cfg = self.config
         techs: Sequence[Technology] = self.version.technologies
         out: list[dict[str, Any]] = []
-        for s, p in items[: cfg.evidence_items]:
-            out.append({"type": "portfolio", "id": techs[p].id, "title": techs[p].title,
-                        "similarity": round(s, 4)})
+        for r, p in items[: cfg.evidence_items]:
+            t = techs[p]
+            out.append({"type": "portfolio", "id": t.id, "title": t.title, "relevance": round(r, 3),
+                        "legal_status": t.legal_status, "active": t.active, "ipc": list(t.ipc),
+                        "application_date": t.application_date})
         for p in joint[: cfg.evidence_items]:
             t = techs[p]
-            out.append({"type": "coapplication", "id": t.id, "title": t.title,
+            out.append({"type": "coapplication", "id": t.id, "title": t.title, "legal_status": t.legal_status,
                         "detail": f"joint application with {', '.join(t.institutions)}"})
         for s, i in demand_scores[: cfg.evidence_items]:
+            if s < cfg.cosine_floor:
+                continue  # an unrelated past demand is not evidence
             d = self.version.demands[i]
-            out.append({"type": "demand", "id": d.id, "text": d.query_text[:300], "similarity": round(s, 4)})
-        if org.profile_text:
-            out.append({"type": "industry", "detail": org.profile_text[:300], "similarity": round(industry, 4),
+            out.append({"type": "demand", "id": d.id, "text": d.query_text[:300], "similarity": round(min(1.0, s), 3)})
+        if org.profile_text and industry >= cfg.cosine_floor:
+            out.append({"type": "industry", "detail": org.profile_text[:300], "similarity": round(min(1.0, industry), 3),
                         "codes": list(org.industry_codes)})
         return out

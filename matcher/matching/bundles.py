@@ -12,9 +12,11 @@ Score of a bundle ``S`` (diminishing returns, then penalties)::
                - size_penalty * (|S| - min_size)
 
 A bundle is admissible when it has ``min_size``..``max_size`` members, spans at least ``min_institutions``
-distinct institutions (a co-owned candidate counts each owner), and every member adds coverage
-(``value(S) - value(S minus i) > 1e-9``; a bundle with a passenger member is not returned — the same set
-without it is considered on its own). Candidates with no coverage at all are never members.
+distinct institutions (a co-owned candidate counts each owner), and every member covers a requirement:
+it is the bundle's best member (first by index on ties) for at least one requirement it covers (coverage
+> 0; callers set coverage to 0 below their relevance floor). A bundle with a passenger — a member that
+covers nothing, or only what another member covers better — is not returned; the same set without it is
+considered on its own. Candidates with no coverage at all are never members.
 
 Search: exact enumeration of every admissible bundle when ``sum_k C(n, k)`` over the allowed sizes is at most
 ``BundleConfig.exhaustive_limit`` (200,000), ``n`` being the candidates with some coverage. Otherwise a
@@ -62,7 +64,7 @@ class BundleConfig:
     search: str = "auto"
 
     def __post_init__(self) -> None:
-        _check_int("min_size", self.min_size, 2)
+        _check_int("min_size", self.min_size, 1)
         _check_int("max_size", self.max_size, self.min_size)
         _check_int("min_institutions", self.min_institutions, 1)
         _check_int("top_n", self.top_n, 1)
@@ -197,10 +199,12 @@ class _Scorer:
         m, k = combos.shape
         gathered = self.miss[combos]
         value = self.value(gathered)
+        # a member is needed when it is the best member (lowest miss, first on ties) of a covered requirement
+        best = gathered.argmin(axis=1)                                    # (m, R): position of the best member
+        covered = gathered.min(axis=1) < 1.0 - _EPS                       # (m, R): someone covers it
         contributes = np.ones(m, dtype=bool)
         for p in range(k):
-            without = self.value(np.delete(gathered, p, axis=1))
-            contributes &= (value - without) > _EPS
+            contributes &= ((best == p) & covered).any(axis=1)
         redundancy = np.zeros(m)
         if self.similarity is not None and k >= 2:
             pairs = [
@@ -279,6 +283,11 @@ def _best_states(combos: np.ndarray, scores: np.ndarray, width: int) -> np.ndarr
 
 def _beam(useful: list[int], scorer: _Scorer, cfg: BundleConfig, pool: _Pool) -> None:
     states: np.ndarray | None = None
+    if cfg.min_size <= 1:
+        singles = np.array([[i] for i in useful], dtype=np.int64).reshape(-1, 1)
+        scores, contributes, n_inst = scorer.evaluate(singles)
+        ok = _admissible(1, contributes, n_inst, cfg)
+        pool.add(singles[ok], scores[ok])
     for k in range(2, min(cfg.max_size, len(useful)) + 1):
         if states is None:
             level = np.concatenate(list(_chunks(useful, 2)))

@@ -1,17 +1,19 @@
 """Demand matching: a company's demand → ranked technologies with evidence, and convergence bundles.
 
 A demand is split into requirement facets (explicit ``requirements`` or :func:`split_requirements` of
-its text). Filters are applied before ranking. Each candidate technology is scored against the whole
-demand and against every facet with the index's retrieval pipeline; a facet counts as covered by a
-technology when its per-facet coverage (the fused score mapped to [0, 1]) reaches 0.5.
+its text). Candidates are what the consortium can offer (records of member institutions, live ones
+unless ``include_inactive``), restricted by the demand's filters and the caller's visibility before
+ranking. Each candidate is scored against the whole demand and against every facet with the index's
+retrieval pipeline (:class:`ScoreTable`); what users see is calibrated relevance in [0, 1]
+(``retrieval/relevance.py``): a technology covers a requirement when its relevance reaches the floor, and a
+requirement no candidate covers is a gap. Bundles are assembled in ``matching/proposals.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,12 @@ import numpy as np
 
 from matcher.errors import ValidationError
 from matcher.index.store import IndexVersion
-from matcher.matching.bundles import BundleConfig, select_bundles, single_institution_cover
+from matcher.institutions import InstitutionRegistry
 from matcher.matching.facets import split_requirements
-from matcher.records import DemandProfile, Technology
+from matcher.records import DemandProfile, Technology, check_iso_date
+from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel, title_overlap, with_title
 
 FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_status", "trl_min", "trl_max")
-#: fused score at which a technology half-covers a facet, and the logistic slope around it
-COVER_MIDPOINT = 2.0
-COVER_SLOPE = 1.5
 POOL = 50
 #: weight of the title-overlap bonus added to a facet's fused score (see :func:`title_overlap`)
 TITLE_WEIGHT = 3.0
@@ -57,8 +57,12 @@ def load_demand(value: str) -> DemandProfile:
     return DemandProfile(text=value)
 
 
-def filter_predicate(filters: dict[str, Any]) -> Callable[[Technology], bool] | None:
-    """A predicate for the demand's filters; unknown keys are refused, naming the valid ones."""
+def filter_predicate(filters: dict[str, Any], registry: InstitutionRegistry | None = None
+                     ) -> Callable[[Technology], bool] | None:
+    """A predicate for the demand's filters; unknown keys are refused, naming the valid ones.
+
+    With a ``registry``, institution names resolve by any spelling (aliases, spacing, 산학협력단, English
+    names) and an unknown institution is refused, listing the known ones."""
     if not filters:
         return None
     unknown = sorted(set(filters) - set(FILTER_KEYS))
@@ -76,14 +80,29 @@ def filter_predicate(filters: dict[str, Any]) -> Callable[[Technology], bool] | 
         raise ValidationError(f"filter {key!r} must be a string or a list of strings, got {value!r}", field=key)
 
     institutions = set(as_list("institutions"))
+    if registry is not None and institutions:
+        institutions = set(registry.resolve_all(sorted(institutions), field="filters.institutions"))
     prefixes = [p.replace(" ", "").upper() for p in as_list("ipc_prefixes")]
     statuses = set(as_list("legal_status"))
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     trl_min, trl_max = filters.get("trl_min"), filters.get("trl_max")
+    for key, value in (("date_from", date_from), ("date_to", date_to)):
+        check_iso_date(key, value or None, what="filter", field=f"filters.{key}")
+    for key, value in (("trl_min", trl_min), ("trl_max", trl_max)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 9):
+            raise ValidationError(f"filter {key!r} must be an integer from 1 to 9, got {value!r}", field=f"filters.{key}")
+    if date_from and date_to and date_from > date_to:
+        raise ValidationError(f"filter 'date_from' ({date_from}) is after 'date_to' ({date_to})",
+                              field="filters.date_to")
+    if trl_min is not None and trl_max is not None and trl_min > trl_max:
+        raise ValidationError(f"filter 'trl_min' ({trl_min}) is above 'trl_max' ({trl_max})", field="filters.trl_max")
 
     def keep(t: Technology) -> bool:
-        if institutions and not institutions & set(t.institutions or t.applicants):
-            return False
+        if institutions:
+            names = t.institutions or t.applicants
+            owned = {registry.canonical(n) for n in names} if registry is not None else set(names)
+            if not institutions & owned:
+                return False
         if prefixes and not any(code.replace(" ", "").upper().startswith(p) for code in t.ipc for p in prefixes):
             return False
         if statuses and t.legal_status not in statuses:
@@ -99,223 +118,221 @@ def filter_predicate(filters: dict[str, Any]) -> Callable[[Technology], bool] | 
     return keep
 
 
-#: how fast coverage falls with a candidate's score gap to the best candidate of the same facet
-COVER_GAP_SCALE = 0.5
+@dataclass
+class ScoreTable:
+    """Scores of candidate technologies against a demand: the whole text and each requirement.
 
+    ``fused`` is the retriever's fused score plus the title bonus (for ranking and bundle selection,
+    relative to the corpus); ``relevance`` is calibrated (absolute, [0, 1], title evidence included)."""
 
-def coverage_of(score: float) -> float:
-    """Fused score → coverage in [0, 1] (logistic around :data:`COVER_MIDPOINT`)."""
-    return 1.0 / (1.0 + math.exp(-COVER_SLOPE * (score - COVER_MIDPOINT)))
-
-
-def coverage_table(table: np.ndarray) -> np.ndarray:
-    """(candidates × facets) fused scores → coverage in [0, 1].
-
-    A facet's best candidate gets the absolute coverage of its score (:func:`coverage_of`); the others
-    get that times ``exp(-gap / COVER_GAP_SCALE)``, ``gap`` being their score distance to the best. Without
-    the relative part many candidates saturate near 1 and a bundle cannot tell the facet's real answer
-    from a near-miss (measured with ``bench/bundle_recovery.py``).
-    """
-    if table.size == 0:
-        return np.zeros(table.shape)
-    scores = np.where(np.isneginf(table), -10.0, table)
-    best = scores.max(axis=0, keepdims=True)
-    absolute = 1.0 / (1.0 + np.exp(-COVER_SLOPE * (best - COVER_MIDPOINT)))
-    return absolute * np.exp(-(best - scores) / COVER_GAP_SCALE)
+    requirements: list[str]
+    positions: list[int]
+    fused: np.ndarray             # (candidates × requirements)
+    relevance: np.ndarray         # (candidates × requirements)
+    whole: np.ndarray             # (candidates,) fused whole-demand score
+    whole_relevance: np.ndarray   # (candidates,)
+    components: dict[int, dict[str, Any]]  # position → the whole-demand score's components
 
 
 @dataclass
 class Match:
     technology: Technology
+    relevance: float
     score: float
     covers: list[int]
     coverage: list[float]
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        t = self.technology
         return {
-            "id": t.id,
+            **self.technology.summary(),
+            "relevance": round(self.relevance, 3),
             "score": round(self.score, 4),
-            "title": t.title,
-            "title_en": t.title_en,
-            "institutions": list(t.institutions or t.applicants),
             "covers": self.covers,
             "coverage": [round(c, 3) for c in self.coverage],
             "evidence": self.evidence,
         }
 
 
+@dataclass
+class MatchResult:
+    """Ranked matches; ``no_good_match`` when no technology reaches the relevance floor."""
+
+    requirements: list[str]
+    matches: list[Match]
+    floor: float
+
+    @property
+    def no_good_match(self) -> bool:
+        return not self.matches
+
+    def to_dict(self) -> dict[str, Any]:
+        message = None
+        if self.no_good_match:
+            message = (f"no member technology matches this demand well (no relevance reaches {self.floor:.2f}); "
+                       "try other words, fewer filters, or include inactive records")
+        return {"requirements": self.requirements, "matches": [m.to_dict() for m in self.matches],
+                "no_good_match": self.no_good_match, "message": message, "relevance_floor": self.floor}
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpacks as ``requirements, matches``."""
+        return iter((self.requirements, self.matches))
+
+
 class DemandMatcher:
     """Matches demands against one index version."""
 
     def __init__(self, version: IndexVersion, pool: int = POOL, title_weight: float = TITLE_WEIGHT,
-                 facet_weight: float = FACET_WEIGHT) -> None:
+                 facet_weight: float = FACET_WEIGHT, floor: float | None = None,
+                 relevance: RelevanceModel | None = None) -> None:
         self.version = version
         self.pool = pool
         self.title_weight = title_weight
         self.facet_weight = facet_weight
+        self.floor = RELEVANCE_FLOOR if floor is None else floor
+        self.relevance_model = relevance or RelevanceModel(version.retriever)
         self._title_terms: dict[int, list[set[str]]] = {}  # position → key terms of its titles
 
     def requirements(self, demand: DemandProfile) -> list[str]:
         return list(demand.requirements) if demand.requirements else split_requirements(demand.text)
 
-    def _allowed(self, demand: DemandProfile, visible: np.ndarray | None = None) -> np.ndarray | None:
-        """The demand's filters AND-ed with ``visible`` (what the caller may see); ``None``: everything."""
-        keep = filter_predicate(dict(demand.filters))
-        if keep is None:
-            return visible
-        allowed = np.fromiter((keep(t) for t in self.version.technologies), dtype=bool,
-                              count=len(self.version.technologies))
-        return allowed if visible is None else allowed & visible
+    def allowed(self, demand: DemandProfile, visible: np.ndarray | None = None,
+                include_inactive: bool = False) -> np.ndarray:
+        """What may be proposed: member institutions' records, live unless ``include_inactive``, passing
+        the demand's filters and ``visible`` (what the caller may see)."""
+        version = self.version
+        mask = version.offerable.copy()
+        if not include_inactive:
+            mask &= version.active
+        keep = filter_predicate(dict(demand.filters), version.registry)
+        if keep is not None:
+            mask &= np.fromiter((keep(t) for t in version.technologies), dtype=bool, count=len(version.technologies))
+        if visible is not None:
+            mask &= visible
+        return mask
 
-    def _score_table(self, demand: DemandProfile, visible: np.ndarray | None = None) -> tuple[list[str], dict[int, float], dict[int, dict[str, Any]],
-                                                            np.ndarray]:
-        """Requirements, whole-demand scores, components, and the (candidates × requirements) score table."""
+    def score_table(self, demand: DemandProfile, visible: np.ndarray | None = None,
+                    include_inactive: bool = False) -> ScoreTable:
+        """Every candidate (union of the whole-demand and per-requirement pools) scored exactly against the
+        whole demand and every requirement, with the statistics of the allowed set."""
         retriever = self.version.retriever
-        allowed = self._allowed(demand, visible)
+        allowed = self.allowed(demand, visible, include_inactive)
         reqs = self.requirements(demand)
-        retriever.prepare([demand.query_text, *reqs])  # every text encoded once, one batch per encoder
-        whole = retriever.search(demand.query_text, self.pool, allowed=allowed)
-        per_req = [retriever.search(r, self.pool, allowed=allowed) for r in reqs]
-        candidates = sorted({s.position for s in whole} | {s.position for hits in per_req for s in hits})
-        index = {p: i for i, p in enumerate(candidates)}
-        table = np.full((len(candidates), len(reqs)), -np.inf)
-        for j, hits in enumerate(per_req):
-            for s in hits:
-                table[index[s.position], j] = s.score
-        # candidates not in a facet's pool: score them against that facet exactly
+        texts = [demand.query_text, *reqs]
+        retriever.prepare(texts)  # every text encoded once, one batch per encoder
+        found: set[int] = set()
+        for text in texts:
+            found.update(s.position for s in retriever.search(text, self.pool, allowed=allowed))
+        candidates = sorted(found)
+        n_c, n_r = len(candidates), len(reqs)
+        fused, relevance = np.zeros((n_c, n_r)), np.zeros((n_c, n_r))
+        whole, whole_rel = np.zeros(n_c), np.zeros(n_c)
+        components: dict[int, dict[str, Any]] = {}
         if candidates:
-            mask = np.zeros(len(self.version.technologies), dtype=bool)
-            mask[candidates] = True
-            for j, r in enumerate(reqs):
-                if np.isneginf(table[:, j]).any():
-                    for s in retriever.search(r, len(candidates), allowed=mask if allowed is None else mask & allowed):
-                        table[index[s.position], j] = max(table[index[s.position], j], s.score)
-        if self.title_weight and candidates:
-            req_terms = [_title_terms(self.version.retriever.analyzer, r) for r in reqs]
-            for i, p in enumerate(candidates):
-                overlap = self._title_overlaps(p, req_terms)
-                table[i] += self.title_weight * overlap
-        scores = {s.position: s.score for s in whole}
-        components = {s.position: s.components for s in whole}
-        return reqs, {p: scores.get(p, -np.inf) for p in candidates}, components, table
+            index = {p: i for i, p in enumerate(candidates)}
+            within = np.zeros(len(self.version.technologies), dtype=bool)
+            within[candidates] = True
+            for j, text in enumerate(texts):
+                hits = retriever.search(text, n_c, allowed=allowed, within=within)
+                rel = self.relevance_model.of_hits(text, hits)
+                rows = [index[h.position] for h in hits]
+                if j == 0:
+                    whole[rows] = [h.score for h in hits]
+                    whole_rel[rows] = rel
+                    components = {h.position: h.components for h in hits}
+                else:
+                    fused[rows, j - 1] = [h.score for h in hits]
+                    relevance[rows, j - 1] = rel
+            dice = self._title_dice(candidates, reqs)
+            fused += self.title_weight * dice
+            relevance = with_title(relevance, dice)
+        return ScoreTable(reqs, candidates, fused, relevance, whole, whole_rel, components)
 
-    def match(self, demand: DemandProfile, top_k: int = 10, *,
-              visible: np.ndarray | None = None) -> tuple[list[str], list[Match]]:
-        """Ranked matches; ``visible`` (a mask by position) restricts the candidates before ranking."""
-        reqs, whole, components, table = self._score_table(demand, visible)
-        candidates = list(whole)
-        cover = coverage_table(table)
-        missing = [p for p in candidates if not np.isfinite(whole[p])]
-        if missing:  # candidates found through one facet only: their exact whole-demand score
-            mask = np.zeros(len(self.version.technologies), dtype=bool)
-            mask[missing] = True
-            for s in self.version.retriever.search(demand.query_text, len(missing), allowed=mask):
-                whole[s.position] = s.score
-        best_facet = table.max(axis=1) if table.size else np.zeros(len(candidates))
+    def match(self, demand: DemandProfile, top_k: int = 10, *, visible: np.ndarray | None = None,
+              include_inactive: bool = False, min_relevance: float | None = None) -> MatchResult:
+        """Ranked matches at or above the relevance floor; ``visible`` restricts the candidates before ranking."""
+        floor = self.floor if min_relevance is None else min_relevance
+        table = self.score_table(demand, visible, include_inactive)
+        reqs, candidates = table.requirements, table.positions
         fw = self.facet_weight if len(reqs) > 1 else 0.0
-        combined = {p: (1.0 - fw) * whole[p] + fw * float(best_facet[i]) for i, p in enumerate(candidates)}
-        # ranked by the whole-demand score blended with the best single-requirement score: a technology
-        # that answers one requirement squarely beats one that touches the whole text vaguely
-        ranked = sorted(range(len(candidates)), key=lambda i: (-combined[candidates[i]], candidates[i]))
-        matches = []
+        if len(reqs) > 1:
+            best_rel = table.relevance.max(axis=1) if candidates else np.zeros(0)
+            relevance = (1.0 - fw) * table.whole_relevance + fw * best_rel
+        else:  # one requirement = the whole text, with its title evidence
+            relevance = table.relevance[:, 0] if candidates else np.zeros(0)
+        best_facet = table.fused.max(axis=1) if candidates else np.zeros(0)
+        combined = (1.0 - fw) * table.whole + fw * best_facet
+        # ranked by calibrated relevance (whole demand blended with the best single requirement: a technology
+        # that answers one requirement squarely beats one that touches the whole text vaguely), ties by score
+        ranked = sorted(range(len(candidates)), key=lambda i: (-round(float(relevance[i]), 9), -combined[i],
+                                                               candidates[i]))
+        ranked = [i for i in ranked if relevance[i] >= floor][:top_k]
         analyzer = self.version.retriever.analyzer
         demand_terms = _surface_terms(analyzer, demand.query_text)
-        for i in ranked[:top_k]:
+        matches = []
+        for i in ranked:
             pos = candidates[i]
             tech = self.version.technologies[pos]
-            covers = [j for j in range(len(reqs)) if cover[i, j] >= 0.5]
+            cover = table.relevance[i]
             matches.append(Match(
                 technology=tech,
-                score=float(combined[pos]),
-                covers=covers,
-                coverage=[float(c) for c in cover[i]],
+                relevance=float(relevance[i]),
+                score=float(combined[i]),
+                covers=[j for j in range(len(reqs)) if cover[j] >= floor],
+                coverage=[float(c) for c in cover],
                 evidence={
-                    "requirements": [{"index": j, "text": reqs[j], "coverage": round(float(cover[i, j]), 3)}
-                                     for j in sorted(range(len(reqs)), key=lambda j: -cover[i, j])],
+                    "requirements": [{"index": j, "text": reqs[j], "relevance": round(float(cover[j]), 3),
+                                      "covered": bool(cover[j] >= floor)}
+                                     for j in sorted(range(len(reqs)), key=lambda j: -cover[j])],
                     "best_sentence": best_sentence(analyzer, tech, demand.query_text),
                     "shared_terms": sorted(demand_terms & _surface_terms(analyzer, tech.text))[:12],
                     "ipc": list(tech.ipc),
-                    "score_components": {**components.get(pos, {}), "whole_demand": round(float(whole[pos]), 4),
+                    "score_components": {**table.components.get(pos, {}),
+                                         "whole_demand": round(float(table.whole[i]), 4),
+                                         "whole_demand_relevance": round(float(table.whole_relevance[i]), 3),
                                          "best_requirement": round(float(best_facet[i]), 4),
+                                         "best_requirement_relevance": round(float(table.relevance[i].max()), 3),
                                          "requirement_weight": fw},
                 },
             ))
-        return reqs, matches
+        return MatchResult(reqs, matches, floor)
 
     def bundles(self, demand: DemandProfile, top_n: int = 5, candidates: int = 20, *,
-                visible: np.ndarray | None = None) -> dict[str, Any]:
-        """Convergence bundles; ``visible`` (a mask by position) restricts the candidates before ranking."""
-        reqs, whole, _components, table = self._score_table(demand, visible)
-        positions = list(whole)
-        cover = coverage_table(table)
-        # keep the strongest candidates per requirement and overall (bounded search)
-        keep: set[int] = set()
-        per_req = max(2, candidates // max(1, len(reqs)))
-        for j in range(len(reqs)):
-            keep.update(np.argsort(-cover[:, j], kind="stable")[:per_req].tolist())
-        keep.update(np.argsort(-cover.mean(axis=1), kind="stable")[: max(0, candidates - len(keep))].tolist())
-        chosen = sorted(keep)
-        sub = cover[chosen]
-        techs = [self.version.technologies[positions[i]] for i in chosen]
-        owners = [tuple(t.institutions or t.applicants[:1]) for t in techs]
-        config = BundleConfig(top_n=top_n)
-        similarity = self._similarity([positions[i] for i in chosen])
-        found = select_bundles(sub, owners, similarity=similarity, config=config)
-        single = single_institution_cover(sub, owners, config=config)
-        bundles = []
-        for b in found:
-            bundles.append({
-                "members": [techs[m].id for m in b.members],
-                "titles": [techs[m].title for m in b.members],
-                "institutions": list(b.institutions),
-                "score": round(b.score, 4),
-                "coverage": [{"requirement": r, "text": reqs[r], "member": techs[m].id, "score": round(s, 3)}
-                             for r, m, s in b.coverage],
-                "gaps": list(b.gaps),
-            })
-        return {"requirements": reqs, "bundles": bundles, "single_institution": single}
+                visible: np.ndarray | None = None, include_inactive: bool = False) -> dict[str, Any]:
+        """Who covers the demand: one institution's own set when it can, convergence bundles across
+        institutions where they cover as well or better, and the gaps (see ``matching/proposals.py``)."""
+        from matcher.matching.proposals import propose
 
-    def _title_overlaps(self, position: int, req_terms: list[set[str]]) -> np.ndarray:
-        """Dice overlap of each requirement's key terms with the technology's title (Korean or English)."""
-        titles = self._title_terms.get(position)
-        if titles is None:
-            tech = self.version.technologies[position]
-            analyzer = self.version.retriever.analyzer
-            titles = [_title_terms(analyzer, x) for x in (tech.title, tech.title_en) if x.strip()]
-            self._title_terms[position] = titles
-        return np.array([max((title_overlap(r, t) for t in titles), default=0.0) for r in req_terms])
+        table = self.score_table(demand, visible, include_inactive)
+        techs = [self.version.technologies[p] for p in table.positions]
+        similarity = self._similarity(table.positions)
+        return propose(table, techs, self.version.registry, similarity, top_n=top_n, candidates=candidates,
+                       floor=self.floor)
+
+    def _title_dice(self, positions: list[int], reqs: list[str]) -> np.ndarray:
+        """(candidates × requirements) Dice overlap of each requirement's key terms with each title."""
+        analyzer = self.version.retriever.analyzer
+        req_terms = [_title_terms(analyzer, r) for r in reqs]
+        out = np.zeros((len(positions), len(reqs)))
+        for i, p in enumerate(positions):
+            titles = self._title_terms.get(p)
+            if titles is None:
+                tech = self.version.technologies[p]
+                titles = [_title_terms(analyzer, x) for x in (tech.title, tech.title_en) if x.strip()]
+                self._title_terms[p] = titles
+            out[i] = [max((title_overlap(r, t) for t in titles), default=0.0) for r in req_terms]
+        return out
 
     def _similarity(self, positions: list[int]) -> np.ndarray | None:
-        retriever = self.version.retriever
-        name = retriever.config.dense_multi or retriever.config.dense_en
-        if not name or name not in retriever.dense_:
+        vectors = self.version.retriever.document_vectors()
+        if vectors is None or not positions:
             return None
-        rows, index = retriever.dense_[name]
-        matrix = index.matrix()
-        if matrix is None:
-            return None
-        where = {int(p): i for i, p in enumerate(rows)}
-        if not all(p in where for p in positions):
-            return None
-        vectors = matrix[[where[p] for p in positions]]
-        return vectors @ vectors.T
+        sub = vectors[positions]
+        return sub @ sub.T
 
 
 def _title_terms(analyzer: Any, text: str) -> set[str]:
     return {t for t in analyzer.analyze(text) if not t.startswith("#")}
-
-
-def title_overlap(req: set[str], title: set[str]) -> float:
-    """Dice coefficient of two key-term sets: 1.0 when a requirement names the technology's title exactly.
-
-    Requirements are often the name of a technology; a facet's fused score alone ranks a long title that
-    contains the short name's words above the record that bears exactly that name.
-    """
-    if not req or not title:
-        return 0.0
-    return 2.0 * len(req & title) / (len(req) + len(title))
 
 
 def _surface_terms(analyzer: Any, text: str) -> set[str]:

@@ -19,7 +19,10 @@ Labels: class-based TF-IDF over the analysed tokens of each group's documents::
 with ``tf(t, g)`` the count of term ``t`` in group ``g``, ``f(t)`` its count over all groups and ``A`` the
 mean number of (kept) tokens per group. Tokens shorter than 2 characters, made only of digits, starting
 with ``'#'`` (character bigrams), or patent boilerplate (``BOILERPLATE``: 발명, 상기, 단계, method …) are skipped. The ``n_terms`` best terms (ties by the term itself) are the
-group's ``terms``; ``label`` joins them with ``' · '``.
+group's ``terms``; ``label`` joins them with ``' · '``. Terms are shown as whole words: when ``surfaces`` are
+given (``(token, word)`` pairs per document, e.g. from ``Analyzer.latin_surfaces``), each term that is a
+stem (``batteri``) becomes the word it most often stands for in the group's own documents (``battery``;
+ties: the shorter, then the lower-case spelling); other terms (Korean morphemes) are kept as they are.
 
 Ids: without ``previous``, groups are numbered ``G001``, ``G002``, ... by size (descending), then by their
 smallest member id. With ``previous``, new and old groups are paired by a Hungarian assignment
@@ -39,7 +42,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Self
@@ -151,7 +154,7 @@ def default_n_groups(n: int) -> int:
 #: patent boilerplate that says nothing about a group's subject (Korean claim language, English stems)
 BOILERPLATE = frozenset({
     "발명", "관하다", "상기", "단계", "포함", "장치", "방법", "시스템", "제공", "이용", "하다", "되다", "있다",
-    "구성", "특징", "본원", "일실시예", "실시예", "수단", "따르다", "위하다", "가지다", "대하다", "통하다",
+    "구성", "특징", "본원", "일실시예", "실시예", "수단", "따르다", "위하다", "가지다", "대하다", "통하다", "보다",
     "invent", "method", "system", "devic", "apparatus", "compris", "includ", "provid", "present", "use",
 })
 
@@ -263,10 +266,17 @@ class PatentGrouper:
         institutions: Sequence[Sequence[str]],
         ids: Sequence[str],
         previous: Sequence[Group] | None = None,
+        surfaces: Sequence[Sequence[tuple[str, str]]] | None = None,
     ) -> Self:
-        """Cluster, label and name the groups; ``previous`` groups lend their ids (and centroids)."""
+        """Cluster, label and name the groups; ``previous`` groups lend their ids (and centroids);
+        ``surfaces[i]`` (``(token, word)`` pairs of document ``i``) turn stemmed label terms into words."""
         self._check_params()
         x = self._check_inputs(vectors, tokens, institutions, ids)
+        if surfaces is not None and len(surfaces) != x.shape[0]:
+            raise ValidationError(
+                f"surfaces has {len(surfaces)} entries but vectors has {x.shape[0]} rows; they must match",
+                field="surfaces",
+            )
         n = x.shape[0]
         k = default_n_groups(n) if self.n_groups is None else int(self.n_groups)
         if k > n:
@@ -290,6 +300,8 @@ class PatentGrouper:
         new_ids = _assign_ids(member_sets, prev)
 
         terms = _ctfidf_terms([[t for i in m for t in tokens[i]] for m in members_of], int(self.n_terms))
+        if surfaces is not None:
+            terms = [_whole_words(ts, (p for i in m for p in surfaces[i])) for ts, m in zip(terms, members_of, strict=True)]
         groups: list[Group] = []
         for c, m in enumerate(members_of):
             insts = sorted({s for i in m for s in institutions[i] if s})
@@ -379,6 +391,27 @@ def _ctfidf_terms(group_tokens: list[list[str]], n_terms: int) -> list[list[str]
         )
         out.append([t for _, t in scored[:n_terms]])
     return out
+
+
+def _whole_words(terms: list[str], pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Each term as the word it most often stands for among ``pairs`` (``(token, word)``), else itself."""
+    wanted = set(terms)
+    forms: dict[str, Counter[str]] = {}
+    for token, word in pairs:
+        if token in wanted:
+            forms.setdefault(token, Counter())[word] += 1
+    return [_best_word(forms[t]) if t in forms else t for t in terms]
+
+
+def _best_word(forms: Counter[str]) -> str:
+    """The most frequent word (case-folded; ties: shorter, then alphabetical) in its most frequent spelling
+    (ties: the lower-case one, then alphabetical): ``SLAM`` stays upper-case, ``Battery`` at a title's
+    start gives way to ``battery`` in the text."""
+    by_word: Counter[str] = Counter()
+    for form, count in forms.items():
+        by_word[form.lower()] += count
+    word = min(by_word, key=lambda w: (-by_word[w], len(w), w))
+    return min((f for f in forms if f.lower() == word), key=lambda f: (-forms[f], f != word, f))
 
 
 def _assign_ids(member_sets: list[frozenset[str]], previous: list[Group]) -> list[str]:

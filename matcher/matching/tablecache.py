@@ -40,7 +40,7 @@ def _demand_key(demand: DemandProfile) -> str:
 
 
 class TableCachingMatcher(DemandMatcher):
-    """:class:`DemandMatcher` whose ``_score_table`` answers a repeated (demand, visibility) from a cache."""
+    """:class:`DemandMatcher` whose ``score_table`` answers a repeated (demand, visibility) from a cache."""
 
     def __init__(self, *args: Any, table_cache_size: int = SCORE_TABLE_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,7 +48,7 @@ class TableCachingMatcher(DemandMatcher):
         self._table_locks: LRU[tuple[Any, ...], threading.Lock] = LRU(4 * max(1, table_cache_size))
         self._locks_lock = threading.Lock()
 
-    def _score_table(self, demand: DemandProfile, visible: np.ndarray | None = None,
+    def score_table(self, demand: DemandProfile, visible: np.ndarray | None = None,
                      *args: Any, **kwargs: Any) -> Any:
         key = (_demand_key(demand), _mask_key(visible), repr(args),
                repr(sorted((k, _mask_key(v) if isinstance(v, np.ndarray) else repr(v)) for k, v in kwargs.items())))
@@ -62,6 +62,6 @@ class TableCachingMatcher(DemandMatcher):
             with lock:
                 table = self._tables.get(key)
                 if table is None:
-                    table = super()._score_table(demand, visible, *args, **kwargs)
+                    table = super().score_table(demand, visible, *args, **kwargs)
                     self._tables.put(key, table)
         return copy.deepcopy(table)

@@ -178,8 +178,13 @@ class HybridRetriever:
         out[rows[local[0][keep]]] = scores[0][keep]
         return out
 
-    def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None) -> list[Scored]:
-        """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking."""
+    def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None,
+               within: np.ndarray | None = None) -> list[Scored]:
+        """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking.
+
+        ``within`` (a boolean mask) restricts the returned documents further without changing the
+        normalisation statistics, which stay those of ``allowed``: scores of a few chosen candidates that
+        are comparable with the scores of a search over everything allowed."""
         cfg = self.config
         mask = np.ones(self.n_, dtype=bool)
         if allowed is not None:
@@ -231,7 +236,7 @@ class HybridRetriever:
         fused = w_lex_eff * lexical_z + w_dense * dense_z
         fused[~mask] = -np.inf
 
-        positions = np.flatnonzero(mask)
+        positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
         take = min(k, positions.size)
         order = positions[np.lexsort((positions, -fused[positions]))][:take]
         route_names = {True: "ko", False: "en"}

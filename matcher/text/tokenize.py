@@ -99,6 +99,24 @@ class Analyzer:
             out = _stemmer().stemWords(out)
         return out
 
+    def latin_surfaces(self, text: str) -> list[tuple[str, str]]:
+        """``(token, word)`` for each Latin word of ``text`` the lexical channel keeps.
+
+        ``token`` is what :meth:`latin` makes of the word (lower-cased, Snowball-stemmed: ``batteri``),
+        ``word`` the word as written (``batteries``), so a stem can be shown as a whole word. Words
+        are the ``\\w+`` runs with any Hangul cut out (``SLAM과`` → ``SLAM``), as Kiwi separates them.
+        """
+        stop = _stopwords() if self.config.stopwords else frozenset()
+        words = [
+            piece
+            for run in _LATIN_WORD.findall(text)
+            for piece in _HANGUL_RUN.split(run)
+            if piece and piece.lower() not in stop
+        ]
+        lowered = [w.lower() for w in words]
+        tokens = _stemmer().stemWords(lowered) if self.config.stem else lowered
+        return list(zip(tokens, words, strict=True))
+
     def _bigrams(self, text: str) -> list[str]:
         out = []
         for run in _HANGUL_RUN.findall(text):
