@@ -371,6 +371,17 @@ def test_stems_become_whole_words():
         PatentGrouper(n_groups=2).fit(x, tokens, insts, ids, surfaces=surfaces[:-1])
 
 
+def test_best_word_of_a_stem():
+    from collections import Counter
+
+    from matcher.matching.groups import _best_word
+
+    assert _best_word(Counter({"images": 3, "image": 1, "imaging": 1})) == "image"  # a shorter word that begins it
+    assert _best_word(Counter({"detects": 1, "detection": 3})) == "detection"      # else the most frequent
+    assert _best_word(Counter({"SLAM": 3, "slam": 1})) == "SLAM"                   # in its most frequent spelling
+    assert _best_word(Counter({"Battery": 1, "battery": 1})) == "battery"         # ties: lower case
+
+
 def test_demo_labels_are_whole_words(demo_index):
     """On the demo index no label term is a bare stem: each is a word written in some member's text."""
     import re

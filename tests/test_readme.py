@@ -111,7 +111,7 @@ def _written_paths(argv: list[str]) -> list[str]:
 
 def _skip_if_unavailable(clone: Clone, line: str, argv: list[str]) -> None:
     if "../shared" in line and not SHARED_DATA.is_dir():
-        reason = f"real data not available: {SHARED_DATA} is absent (README line: {line.split('  #')[0]})"
+        reason = f"real data not available: {SHARED_DATA} is absent (README line: {line.split('  #')[0].strip()})"
         for path in _written_paths(argv):
             clone.skipped[path] = reason
         pytest.skip(reason)

@@ -92,7 +92,7 @@ def server(browser_available, demo_index, tmp_path_factory):
     keys_file = tmp / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     key = _create_key(keys_file, env)
-    bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION)
+    bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION, "--index", str(demo_index))
 
     port = _free_port()
     log = tmp / "serve.log"
@@ -256,7 +256,8 @@ def test_rendering_does_not_interpret_html(page, server):
 
 # ---------------------------------------------------------------- the officers' working page (issue 10, point 9)
 
-BROAD = "자율주행 로봇 배터리 센서 인공지능 기술"
+#: a demand many demo technologies answer above the relevance floor (more than one page of five)
+BROAD_REQUIREMENTS = ["자율주행 로봇", "배터리 관리", "웨어러블 센서", "딥러닝 신경망"]
 
 
 def _login(page, key: str) -> None:
@@ -308,30 +309,48 @@ def test_institution_filter_restricts_every_match(page, server):
     options = page.eval_on_selector_all("#f-institution option", "os => os.map(o => o.value)")
     assert name in options and len(options) == len(listing) + 1      # "all" + one per institution
     page.select_option("#f-institution", name)
-    _submit(page, BROAD)
+    _submit(page, "", BROAD_REQUIREMENTS)
     matches = _all_matches(page)
     assert 1 <= len(matches) <= count
     assert all(name in m["institutions"] for m in matches), [m["institutions"] for m in matches]
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def _api_matches_answer(server, body: dict) -> dict:
+    base, key = server[0], server[1]
+    r = httpx.post(f"{base}/api/match", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _api_matches(server, body: dict) -> list[dict]:
+    data = _api_matches_answer(server, body)
+    return data if isinstance(data, list) else data["matches"]
+
+
 def test_ipc_trl_and_status_filters(page, server):
+    # filter values of the best unfiltered match, so that each filtered answer keeps at least that one
+    # (relevance is computed over the filtered candidates, so weaker matches may fall below the floor)
+    unfiltered = _api_matches(server, {"requirements": BROAD_REQUIREMENTS, "top_k": 50})
+    assert unfiltered
+    best = unfiltered[0]
+    ipc, top_trl, status = best["ipc"][0][:4], best["trl"], best["legal_status"]
     _login(page, server[1])
-    page.fill("#f-ipc", "g05d")                                      # case and spacing do not matter
-    _submit(page, BROAD)
+    page.fill("#f-ipc", ipc.lower())                                 # case does not matter
+    _submit(page, "", BROAD_REQUIREMENTS)
     matches = _all_matches(page)
-    assert matches and all("G05D" in m["ipc"] for m in matches), [m["ipc"] for m in matches]
+    assert matches and all(ipc in m["ipc"] for m in matches), [m["ipc"] for m in matches]
     page.fill("#f-ipc", "")
-    page.fill("#f-trl-min", "7")
-    _submit(page, BROAD)
+    page.fill("#f-trl-min", str(top_trl))
+    _submit(page, "", BROAD_REQUIREMENTS)
     matches = _all_matches(page)
     trls = [int(m["facts"].split("TRL")[-1].strip()) for m in matches]
-    assert trls and all(t >= 7 for t in trls), trls
+    assert trls and all(t >= top_trl for t in trls), trls
     page.fill("#f-trl-min", "")
-    page.select_option("#f-status", "공개")
-    _submit(page, BROAD)
+    page.select_option("#f-status", status)
+    _submit(page, "", BROAD_REQUIREMENTS)
     matches = _all_matches(page)
-    assert matches and all(m["facts"].startswith("공개") for m in matches), [m["facts"] for m in matches]
+    assert matches and all(m["facts"].startswith(status) for m in matches), [m["facts"] for m in matches]
     # a lapsed status switches on "include inactive"; a reversed range is refused before any request
     page.select_option("#f-status", "소멸")
     assert page.is_checked("#f-inactive")
@@ -346,7 +365,7 @@ def test_ipc_trl_and_status_filters(page, server):
 def test_detail_panel_and_paging(page, server):
     _login(page, server[1])
     page.select_option("#page-size", "5")
-    _submit(page, BROAD)
+    _submit(page, "", BROAD_REQUIREMENTS)
     _assert_results(page)
     total = len(page.evaluate("state.matches.matches || state.matches"))
     assert total > 5, "the broad demand should fill more than one page"
@@ -438,6 +457,20 @@ def test_clear_messages(page, server):
     page.wait_for_selector("#licensees li.not-found")
     assert "technology not found or not visible to your key" in (page.text_content("#licensees") or "")
     assert "not available" not in (page.text_content("#licensees") or "")
+    # a demand nothing in the demo answers well: "no good match" in a sentence, not an empty list
+    _submit(page, "우주 발사체 엔진 연소 시험")
+    page.wait_for_selector("#matches li.empty")
+    text = page.text_content("#matches") or ""
+    assert "no good match" in text.lower(), text
+    assert page.is_visible("#matches-message")                    # the service's advice beside it
+    # asking for weak matches too shows them, each with its (low) relevance
+    page.check("#f-weak")
+    _submit(page, "우주 발사체 엔진 연소 시험")
+    page.wait_for_selector("#matches li.match")
+    values = [int((s or "").strip().rstrip("%")) for s in
+              page.eval_on_selector_all("#matches li.match .score", "ss => ss.map(s => s.textContent)")]
+    floor = _api_matches_answer(server, {"text": "우주 발사체 엔진 연소 시험"}).get("relevance_floor", 0.3)
+    assert values and max(values) < round(floor * 100), values
     assert page.errors == []  # type: ignore[attr-defined]
 
 

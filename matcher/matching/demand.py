@@ -255,16 +255,14 @@ class DemandMatcher:
         table = self.score_table(demand, visible, include_inactive)
         reqs, candidates = table.requirements, table.positions
         fw = self.facet_weight if len(reqs) > 1 else 0.0
-        if len(reqs) > 1:
-            best_rel = table.relevance.max(axis=1) if candidates else np.zeros(0)
-            relevance = (1.0 - fw) * table.whole_relevance + fw * best_rel
-        else:  # one requirement = the whole text, with its title evidence
-            relevance = table.relevance[:, 0] if candidates else np.zeros(0)
+        # a technology's relevance to the demand: the stronger of the whole text's and its best single
+        # requirement's (a technology that answers one requirement squarely is a good match for it, even if
+        # it touches the whole text vaguely); ties by the fused blend of the same two scores
+        best_rel = table.relevance.max(axis=1) if candidates else np.zeros(0)
+        relevance = np.maximum(table.whole_relevance, best_rel) if len(reqs) > 1 else best_rel
         best_facet = table.fused.max(axis=1) if candidates else np.zeros(0)
         combined = (1.0 - fw) * table.whole + fw * best_facet
-        # ranked by calibrated relevance (whole demand blended with the best single requirement: a technology
-        # that answers one requirement squarely beats one that touches the whole text vaguely), ties by score
-        ranked = sorted(range(len(candidates)), key=lambda i: (-round(float(relevance[i]), 9), -combined[i],
+        ranked = sorted(range(len(candidates)), key=lambda i: (-round(float(relevance[i]), 3), -combined[i],
                                                                candidates[i]))
         ranked = [i for i in ranked if relevance[i] >= floor][:top_k]
         analyzer = self.version.retriever.analyzer

@@ -21,8 +21,9 @@ mean number of (kept) tokens per group. Tokens shorter than 2 characters, made o
 with ``'#'`` (character bigrams), or patent boilerplate (``BOILERPLATE``: 발명, 상기, 단계, method …) are skipped. The ``n_terms`` best terms (ties by the term itself) are the
 group's ``terms``; ``label`` joins them with ``' · '``. Terms are shown as whole words: when ``surfaces`` are
 given (``(token, word)`` pairs per document, e.g. from ``Analyzer.latin_surfaces``), each term that is a
-stem (``batteri``) becomes the word it most often stands for in the group's own documents (``battery``;
-ties: the shorter, then the lower-case spelling); other terms (Korean morphemes) are kept as they are.
+stem (``batteri``) becomes the word most often written for it in the group's own documents (``battery``; ties:
+the shorter), or a shorter word of the stem that begins it (``image`` for ``images``), in its most frequent
+spelling (ties: lower case); other terms (Korean morphemes) are kept as they are.
 
 Ids: without ``previous``, groups are numbered ``G001``, ``G002``, ... by size (descending), then by their
 smallest member id. With ``previous``, new and old groups are paired by a Hungarian assignment
@@ -394,7 +395,7 @@ def _ctfidf_terms(group_tokens: list[list[str]], n_terms: int) -> list[list[str]
 
 
 def _whole_words(terms: list[str], pairs: Iterable[tuple[str, str]]) -> list[str]:
-    """Each term as the word it most often stands for among ``pairs`` (``(token, word)``), else itself."""
+    """Each term as the word it stands for among ``pairs`` (``(token, word)``, see :func:`_best_word`), else itself."""
     wanted = set(terms)
     forms: dict[str, Counter[str]] = {}
     for token, word in pairs:
@@ -404,13 +405,14 @@ def _whole_words(terms: list[str], pairs: Iterable[tuple[str, str]]) -> list[str
 
 
 def _best_word(forms: Counter[str]) -> str:
-    """The most frequent word (case-folded; ties: shorter, then alphabetical) in its most frequent spelling
-    (ties: the lower-case one, then alphabetical): ``SLAM`` stays upper-case, ``Battery`` at a title's
-    start gives way to ``battery`` in the text."""
+    """The most frequent word (case-folded; ties: shorter, then alphabetical) or the shortest word that begins
+    it (``image`` for ``images``), in its most frequent spelling (ties: the lower-case one, then alphabetical):
+    ``SLAM`` stays upper-case, ``Battery`` at a title's start gives way to ``battery`` in the text."""
     by_word: Counter[str] = Counter()
     for form, count in forms.items():
         by_word[form.lower()] += count
     word = min(by_word, key=lambda w: (-by_word[w], len(w), w))
+    word = min((w for w in by_word if word.startswith(w)), key=lambda w: (len(w), w))
     return min((f for f in forms if f.lower() == word), key=lambda f: (-forms[f], f != word, f))
 
 

@@ -164,6 +164,30 @@ class HybridRetriever:
                             weights[g] = weights.get(g, 0.0) + cos / len(grams)
         return weights
 
+    def lexical_bound(self, text: str) -> float:
+        """The highest BM25 score a document could reach for ``text``'s own terms: Σ count·idf·(k1+1)
+        over the analysed query terms (a term's BM25 weight in a document is idf·tf·(k1+1)/(tf+norm),
+        always below idf·(k1+1)); the denominator of the calibration feature ``lexical_frac``.
+
+        Terms added by translating an English query are left out, so an English query's bound is the same
+        on an English-only and on a mixed corpus (translated Korean terms can never match an English
+        document); on Korean documents their matches still count in the score, which the en-ko
+        calibration accounts for. A term absent from the corpus counts with the idf of document
+        frequency 0, so a query whose words the corpus lacks has a bound no document approaches.
+        0.0 without a lexical channel.
+        """
+        if self.bm25_ is None:
+            return 0.0
+        bm25 = self.bm25_
+        n_docs = len(bm25)
+        indptr = bm25.weights_t_.indptr  # row t of the term × document matrix: the documents holding t
+        total = 0.0
+        for term, count in Counter(self.analyzer.analyze(text)).items():
+            col = bm25.vocab_.get(term)
+            df = 0 if col is None else int(indptr[col + 1] - indptr[col])
+            total += count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0)
+        return float(total)
+
     def _dense_scores(self, name: str, text: str, mask: np.ndarray) -> np.ndarray:
         rows, index = self.dense_[name]
         out = np.full(self.n_, np.nan, dtype=np.float32)

@@ -7,7 +7,17 @@ const KEY_STORAGE = "matcher.key";
 
 // ---------- texts shown to officers (in one place) ----------
 
+const SIGNAL_NAMES = {
+  portfolio: "보유 특허 적합 / portfolio fit",
+  coapplication: "공동출원 / co-applications",
+  demands: "과거 수요 / past demands",
+  industry: "업종 / industry",
+};
+
 const TEXT = {
+  legendSignals: "후보는 보유 특허의 주제 적합도로만 정해지며, 공동출원·과거 수요·업종은 순서만 바꿉니다 / " +
+    "candidates are chosen by the topical fit of their own patents; co-applications, past demands and " +
+    "industry only reorder them (parts of the ranking score, not similarities).",
   // what a score means; the calibration itself is described in docs/quality.md
   legendRelevance: "적합도 / Relevance (0–100 %): 보정된 적합도 — 개발 세트에서 이 값을 받은 결과 중 실제로 맞았던 비율 / " +
     "calibrated relevance: the share of results with this value that were right on the development sets.",
@@ -281,12 +291,14 @@ function filterValues() {
   }
   Object.assign(filters, trl);
   const includeInactive = $("f-inactive").checked;
-  return { filters, includeInactive, errors };
+  const weak = $("f-weak").checked;
+  return { filters, includeInactive, weak, errors };
 }
 
 function resetFilters() {
   for (const id of ["f-institution", "f-ipc", "f-status", "f-date-from", "f-date-to", "f-trl-min", "f-trl-max"]) $(id).value = "";
   $("f-inactive").checked = false;
+  $("f-weak").checked = false;
 }
 
 function onStatusChange() {
@@ -392,7 +404,8 @@ function renderMatchPage() {
   const matches = matchesOf(data);
   const reqs = (data && data.requirements) || [];
   if (!matches.length) {
-    listNode.append(el("li", { class: "empty" }, noGoodMatch(data) ? (messageOf(data) || TEXT.noGoodMatch) : TEXT.noMatches));
+    // the clear sentence here; the service's own explanation (what to try) stays in the message box above
+    listNode.append(el("li", { class: "empty" }, noGoodMatch(data) ? TEXT.noGoodMatch : TEXT.noMatches));
     $("pager").hidden = true;
     return;
   }
@@ -417,13 +430,16 @@ function matchItem(m, rank, reqs) {
   const rows = ev.requirements || reqs.map((text, index) => ({ index, text, coverage: (m.coverage || [])[index] }));
   if (rows.length) {
     const ul = el("ul", { class: "requirements" });
+    const isCovered = (r) => (typeof r.covered === "boolean" ? r.covered : covers.has(r.index));
     for (const r of rows) {
-      const covered = covers.has(r.index);
+      const covered = isCovered(r);
+      const value = isNum(r.relevance) ? r.relevance : r.coverage;  // per-requirement relevance (or coverage)
       ul.append(el("li", { class: covered ? "covered" : "uncovered" },
-        `${covered ? "✓" : "·"} ${r.text} (${isNum(r.coverage) ? pct(r.coverage) : "–"})`));
+        `${covered ? "✓" : "·"} ${r.text} (${isNum(value) ? pct(value) : "–"})`));
     }
     li.append(el("div", { class: "covers" },
-      el("span", { class: "label" }, `충족 요구사항 / Covered requirements (${covers.size}/${rows.length}): `), ul));
+      el("span", { class: "label" },
+        `충족 요구사항 / Covered requirements (${rows.filter(isCovered).length}/${rows.length}): `), ul));
   }
   const evidence = el("div", { class: "evidence" });
   if (ev.best_sentence) {
@@ -579,8 +595,13 @@ function renderLicensees(data) {
     const aliases = (c.aliases || []).filter((a) => a !== c.company);
     if (aliases.length) li.append(labelled("다른 이름 / Also known as", aliases.join(", "), "aliases meta"));
     if (isNum(c.portfolio_size)) li.append(labelled("보유 특허 수 / Portfolio", String(c.portfolio_size), "portfolio meta"));
-    const signals = Object.entries(c.signals || {}).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(", ");
-    if (signals) li.append(labelled("신호 / Signals", signals, "signals meta"));
+    // the ranking score's parts: topical fit decides who is listed; these only reorder the list
+    const signals = Object.entries(c.signals || {}).filter(([, v]) => isNum(v) && v !== 0)
+      .map(([k, v]) => `${SIGNAL_NAMES[k] || k} ${v > 0 ? "+" : ""}${fmt(v, 2)}`).join(", ");
+    if (signals) {
+      li.append(el("div", { class: "signals meta", title: TEXT.legendSignals },
+        el("span", { class: "label" }, "순위 기여 / Ranking contributions: "), signals));
+    }
     const evidence = c.evidence || [];
     if (evidence.length) {
       const ul = el("ul", { class: "evidence" });
@@ -773,7 +794,7 @@ async function submitDemand(event) {
     $("key").focus();
     return;
   }
-  const { filters, includeInactive, errors: filterErrors } = filterValues();
+  const { filters, includeInactive, weak, errors: filterErrors } = filterValues();
   if (filterErrors.length) {
     setStatus(`필터 오류 / filter error — ${filterErrors.join("; ")}`, "error");
     return;
@@ -791,6 +812,7 @@ async function submitDemand(event) {
   setStatus("매칭 중… / matching…");
   try {
     const matchBody = { ...body, top_k: topK };
+    if (weak) matchBody.min_relevance = 0;  // below the service's relevance floor too
     const bundleBody = { ...body, top_n: 5 };
     const [matches, bundles] = await Promise.allSettled([
       api("/api/match", { method: "POST", body: matchBody }),
