@@ -34,6 +34,16 @@ RESULT_CACHE_TTL = 300.0
 T = TypeVar("T")
 
 
+def _compute_slots() -> threading.BoundedSemaphore | None:
+    """``MATCHER_COMPUTE_SLOTS`` (≥ 1): at most that many answers computed at once; unset or 0: unbounded."""
+    raw = os.environ.get("MATCHER_COMPUTE_SLOTS", "").strip()
+    try:
+        value = int(raw) if raw else 0
+    except ValueError:
+        raise ConfigError(f"MATCHER_COMPUTE_SLOTS must be an integer >= 0, got {raw!r}") from None
+    return threading.BoundedSemaphore(value) if value > 0 else None
+
+
 def canonical(body: BaseModel | dict[str, Any] | None) -> str:
     """The request body as canonical JSON (sorted keys, defaults included): equal requests, equal text."""
     data = body.model_dump(mode="json") if isinstance(body, BaseModel) else (body or {})
@@ -70,6 +80,13 @@ class ResultCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._slots = _compute_slots()
+
+    def _compute(self, compute: Callable[[], T]) -> T:
+        if self._slots is None:
+            return compute()
+        with self._slots:
+            return compute()
 
     @classmethod
     def from_env(cls) -> ResultCache:
@@ -107,7 +124,7 @@ class ResultCache:
                        compute: Callable[[], T]) -> T:
         """The cached answer to this request, or ``compute()``'s (then cached)."""
         if not self.enabled:
-            return compute()
+            return self._compute(compute)
         key = self.key(route, viewer, body)
         while True:
             with self._lock:
@@ -126,9 +143,9 @@ class ResultCache:
                 if found:
                     self.hits += 1
                     return value  # type: ignore[no-any-return]
-            return compute()  # the first attempt failed: do not wait again, compute for ourselves
+            return self._compute(compute)  # the first attempt failed: do not wait again, compute for ourselves
         try:
-            value = compute()
+            value = self._compute(compute)
             with self._lock:
                 self._put(key, value)
             return value

@@ -142,3 +142,14 @@ def test_lru_bounds_and_evicts_least_recent():
 def test_encode_slots_validated():
     with pytest.raises(ValueError, match="encode slots"):
         QueryVectorCache(encode_slots=0)
+
+
+def test_translations_are_kept_per_word(counted):
+    retriever, encoders = counted
+    translator = retriever.translator_
+    assert translator is not None
+    first = retriever.query_terms("battery charge estimation")
+    retriever._terms_cache.clear()
+    hits = translator._translations.hits
+    assert retriever.query_terms("battery charge estimation") == first
+    assert translator._translations.hits >= hits + 3  # battery, charge, estimation

@@ -150,3 +150,14 @@ def test_match_then_bundles_score_the_demand_once(served, monkeypatch):
     # the same answer as a matcher without any table cache
     _reqs, matches = DemandMatcher(engine.snapshot.version).match(demand_of(MatchRequest(**demand, top_k=5)), 5)
     assert [m.technology.id for m in matches] == [m["id"] for m in match.json()["matches"]]
+
+
+def test_compute_slots_setting(monkeypatch):
+    monkeypatch.setenv("MATCHER_COMPUTE_SLOTS", "1")
+    cache = ResultCache(maxsize=0)
+    assert cache._slots is not None and cache.get_or_compute("m", OFFICER, {}, lambda: 5) == 5
+    monkeypatch.setenv("MATCHER_COMPUTE_SLOTS", "0")
+    assert ResultCache()._slots is None
+    monkeypatch.setenv("MATCHER_COMPUTE_SLOTS", "two")
+    with pytest.raises(ConfigError, match="MATCHER_COMPUTE_SLOTS"):
+        ResultCache()

@@ -192,7 +192,7 @@ class LicenseeRanker:
         if missing:
             for t, v in zip(missing, encoder.encode_queries(missing), strict=True):
                 self._vectors[t] = v
-        q = encoder.encode_queries([query])[0]
+        q = retriever.query_vectors(name, [query])[0]  # through the query-vector cache
         return np.array([float(self._vectors[t] @ q) for t in texts])
 
     # ------------------------------------------------------------------ ranking

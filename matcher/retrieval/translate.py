@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from matcher.encoders.base import Encoder
+from matcher.lru import LRU
 from matcher.text.tokenize import _stopwords
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+#: English words whose Korean translations a translator keeps (a handful of (term, cosine) pairs each)
+TRANSLATION_CACHE_SIZE = 8192
 
 
 def content_words(text: str) -> list[str]:
@@ -39,8 +42,10 @@ class TermTranslator:
     def __init__(self, topk: int = 5, min_cos: float = 0.3) -> None:
         self.topk = topk
         self.min_cos = min_cos
+        self._translations: LRU[tuple[str, str], tuple[tuple[str, float], ...]] = LRU(TRANSLATION_CACHE_SIZE)
 
     def fit(self, vocabulary: Sequence[str], encoder: Encoder) -> TermTranslator:
+        self._translations.clear()
         self.vocab_ = list(vocabulary)
         self.vectors_ = encoder.encode_documents(self.vocab_) if self.vocab_ else np.zeros((0, encoder.dimension),
                                                                                               dtype=np.float32)
@@ -49,18 +54,31 @@ class TermTranslator:
     def translate(self, words: Sequence[str], encoder: Encoder, *,
                   encode: Callable[[list[str]], np.ndarray] | None = None) -> dict[str, list[tuple[str, float]]]:
         """Korean terms for each English word; ``encode`` (default ``encoder.encode_queries``) embeds the
-        words, e.g. through a query-vector cache."""
+        words, e.g. through a query-vector cache. A word's translation is kept (:data:`TRANSLATION_CACHE_SIZE`
+        words per translator): the same words recur across queries."""
         unique = sorted(set(words))
         if not unique or not self.vocab_:
             return {}
-        sims = (encode or encoder.encode_queries)(unique) @ self.vectors_.T
-        out = {}
-        k = min(self.topk, sims.shape[1])
-        for i, word in enumerate(unique):
-            top = np.argpartition(-sims[i], k - 1)[:k]
-            top = top[np.argsort(-sims[i, top], kind="stable")]
-            out[word] = [(self.vocab_[j], float(sims[i, j])) for j in top if sims[i, j] >= self.min_cos]
-        return out
+        cache = self._translations
+        key = encoder.identity.key
+        out: dict[str, list[tuple[str, float]]] = {}
+        todo = []
+        for word in unique:
+            known = cache.get((key, word))
+            if known is None:
+                todo.append(word)
+            else:
+                out[word] = list(known)
+        if todo:
+            sims = (encode or encoder.encode_queries)(todo) @ self.vectors_.T
+            k = min(self.topk, sims.shape[1])
+            for i, word in enumerate(todo):
+                top = np.argpartition(-sims[i], k - 1)[:k]
+                top = top[np.argsort(-sims[i, top], kind="stable")]
+                options = tuple((self.vocab_[j], float(sims[i, j])) for j in top if sims[i, j] >= self.min_cos)
+                cache.put((key, word), options)
+                out[word] = list(options)
+        return {w: out[w] for w in unique}
 
     def save(self, directory: Path) -> dict[str, Any]:
         np.save(directory / "translate_vectors.npy", self.vectors_, allow_pickle=False)
