@@ -28,7 +28,8 @@ four signals, each reported with its contribution to the score and its evidence:
 + w_industry·max(0, industry - floor)``; ties by name.
 
 **Topical fit decides who is a candidate**: a company is proposed only when at least one of its portfolio
-patents reaches the calibrated relevance floor for the query (``retrieval/relevance.py``; relevance is
+patents reaches the calibrated relevance floor for the query, or (for a technology of the index) shares
+an IPC subclass with it (``retrieval/relevance.py``; relevance is
 computed for the query's title(s), the form the calibration was fitted on). Co-application, past demands
 and industry profile only reorder the plausible ones. Each candidate shows those portfolio patents
 (relevance, legal status, IPC). No candidate at all is a possible answer ("no good match").
@@ -67,6 +68,9 @@ class LicenseeConfig:
     w_industry: float = 10.0
     cosine_floor: float = 0.2
     evidence_items: int = 3
+    #: a portfolio patent sharing an IPC subclass with the queried technology is topical evidence too (the
+    #: calibrated relevance asks "is this the same invention", which a company's other patents rarely are)
+    ipc_topical: bool = True
 
 
 @dataclass
@@ -121,6 +125,11 @@ class LicenseeResult:
 
     def __getitem__(self, i: int) -> Candidate:
         return self.candidates[i]
+
+
+def _subclasses(codes: Sequence[str]) -> set[str]:
+    """IPC subclasses (``H01M``) of a list of codes."""
+    return {c.replace(" ", "")[:4].upper() for c in codes if len(c.replace(" ", "")) >= 4}
 
 
 def expected_max(n: int) -> float:
@@ -215,6 +224,9 @@ class LicenseeRanker:
         cfg = self.config
         floor = self.floor if min_relevance is None else min_relevance
         query, title_query, owners, excluded = self._query(technology_id, text, members, visible, include_inactive)
+        techs = self.version.technologies
+        query_ipc = set().union(*(_subclasses(techs[p].ipc) for p in excluded)) if cfg.ipc_topical and excluded \
+            else set()
         banned = owners | {org_key(n, "company") for n in exclude} | {org_key(n, "university") for n in exclude}
         orgs = [o for o in self.directory.candidates(include_institutions) if o.key not in banned]
         n = len(self.version.technologies)
@@ -259,7 +271,8 @@ class LicenseeRanker:
                 "industry": cfg.w_industry * max(0.0, industry - cfg.cosine_floor),
             }
             score = sum(signals.values())
-            topical = sorted(((rel.get(p, 0.0), p) for _, p in items if rel.get(p, 0.0) >= floor),
+            topical = sorted(((rel.get(p, 0.0), p) for _, p in items
+                              if rel.get(p, 0.0) >= floor or (query_ipc and query_ipc & _subclasses(techs[p].ipc))),
                              key=lambda x: (-x[0], x[1]))
             if not topical:  # topical fit decides who is a candidate; the other signals only reorder
                 continue
