@@ -66,7 +66,9 @@ class RelevanceModel:
         """Relevance in [0, 1] of each hit for the query ``text``."""
         if not hits:
             return np.zeros(0)
-        if self.calibrator is not None and hasattr(self.retriever, "lexical_bound"):
+        # the calibration was fitted on the hybrid pipeline's features (lexical and dense): a pipeline
+        # without a dense channel (e.g. ``bm25``) gets the uncalibrated fallback
+        if self.calibrator is not None and self.retriever.config.encoders and self.retriever.config.lexical:
             bound = float(self.retriever.lexical_bound(text))
             return np.clip(np.asarray(self.calibrator.predict_scored(list(hits), bound), dtype=np.float64), 0.0, 1.0)
         # uncalibrated fallback: a logistic of the fused score (relative to the corpus)
