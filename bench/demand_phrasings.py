@@ -257,17 +257,15 @@ def _active(t: Any) -> bool:
 
 
 def sample(groups: dict[str, list], rng: random.Random) -> list:
-    names = sorted(groups)
-    while True:
-        size = rng.choice((2, 3))
-        insts = rng.sample(names, size)
-        members = [rng.choice(groups[i]) for i in insts]
-        sets = [set(t.institutions) for t in members]
-        if any(sets[i] & sets[j] for i in range(size) for j in range(i + 1, size)):
-            continue
-        if len({t.id for t in members}) < size or any(not t.title.strip() for t in members):
-            continue
-        return members
+    """2–3 patents of institutions with nothing in common (the bundle benchmark's sampler)."""
+    return _bundle_recovery().sample(groups, rng, need_en=False)
+
+
+def _bundle_recovery() -> Any:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bundle_recovery
+
+    return bundle_recovery
 
 
 def split_ok(facets: list[str], keys: list[list[str]]) -> bool:

@@ -7,16 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 
+def _positive_int_env(name: str) -> int | None:
+    """An environment variable as an integer ≥ 1, or ``None`` when unset, not a number or < 1."""
+    try:
+        value = int(os.environ.get(name, "").strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
 def cpu_threads() -> int:
     """Threads to use for BLAS/torch/faiss: ``MATCHER_THREADS`` if set, else the CPUs this process may use."""
-    env = os.environ.get("MATCHER_THREADS", "").strip()
-    if env:
-        try:
-            value = int(env)
-        except ValueError:
-            value = 0
-        if value > 0:
-            return value
+    value = _positive_int_env("MATCHER_THREADS")
+    if value:
+        return value
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -48,15 +52,7 @@ SERVING_THREADS = 1
 
 def serving_threads() -> int:
     """``MATCHER_QUERY_THREADS`` if set (≥ 1), else :data:`SERVING_THREADS`."""
-    env = os.environ.get("MATCHER_QUERY_THREADS", "").strip()
-    if env:
-        try:
-            value = int(env)
-        except ValueError:
-            value = 0
-        if value > 0:
-            return value
-    return SERVING_THREADS
+    return _positive_int_env("MATCHER_QUERY_THREADS") or SERVING_THREADS
 
 
 def encode_slots() -> int | None:
