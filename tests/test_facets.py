@@ -247,3 +247,23 @@ def test_context_only_text_is_kept():
 )
 def test_more_connectors(text):
     assert split_requirements(text) == ["마이크로그리드 EMS", "전기차 양방향 충전 스케줄링"]
+
+
+def test_english_title_quoted_in_a_korean_sentence_stays_one_requirement():
+    # the "and" of a quoted English title lists like 및; its closing "System therefor" is not a requirement
+    text = ("차아염소산나트륨 발생 시스템 및 Haptic Event Transport Method for Haptic-based Collaborative Virtual "
+            "Environments and System therefor를 결합한 기술이 필요합니다")
+    assert split_requirements(text) == [
+        "차아염소산나트륨 발생 시스템",
+        "Haptic Event Transport Method for Haptic-based Collaborative Virtual Environments and System therefor",
+    ]
+    # a particle glued to the English phrase still joins two requirements
+    assert split_requirements(
+        "발모촉진용 조성물과 AN APPARATUS FOR SCHEDULING CONTENTION-BASED DATA TRANSFER AND METHOD THEREOF를 "
+        "결합한 기술이 필요합니다") == [
+        "발모촉진용 조성물", "AN APPARATUS FOR SCHEDULING CONTENTION-BASED DATA TRANSFER AND METHOD THEREOF"]
+
+
+def test_acronyms_still_stand_alone_between_latin_connectors():
+    assert split_requirements("SLAM and BMS를 결합한 기술이 필요합니다") == ["SLAM", "BMS"]
+    assert split_requirements("We need 실내 SLAM and 배터리 관리") == ["실내 SLAM", "배터리 관리"]

@@ -17,12 +17,14 @@ Steps, all rule-based and deterministic:
    (``하고`` ``되고`` ``있고`` ``-며``), with commas where one of the latter occurs (``A, B and C``); only in
    a sentence where none of these occurs, the list connectors ``,`` ``및`` ``·`` ``+`` and the conjunctive
    particles ``와/과`` (Kiwi tag JC, so ``SLAM과`` and
-   ``BMS와`` count while ``결과와`` inside a word does not). A text that coordinates with ``그리고`` or ``and``
+   ``BMS와`` count while ``결과와`` inside a word does not). An English ``and`` / ``plus`` between two Latin
+   words of a sentence that has Hangul (an English title quoted in a Korean sentence) lists like ``및``. A text that coordinates with ``그리고`` or ``and``
    keeps the ``및`` of a patent title inside one piece. A clause opening with an anaphoric reference
    (``이의 제조방법``, ``이를 포함하는``, ``상기``) stays with the previous one, as in patent titles;
 5. a piece is long enough when its CONTENT weight is at least 0.5: Hangul syllables of content words / 6 +
    Latin words / 3 (an acronym of 3+ capitals or a code with digits: 1/2), framing and generic words
-   (방법, 장치, 시스템, 기술 …) not counted — so ``실내 SLAM`` or ``해수 담수`` stand alone while ``로봇``,
+   (방법, 장치, 시스템, 기술 …; English function words and method, system, thereof …; the words of an
+   all-caps English title are words, not acronyms) not counted — so ``실내 SLAM`` or ``해수 담수`` stand alone while ``로봇``,
    ``결과`` or ``방법`` do not; shorter clause pieces merge into their shorter neighbour inside their
    ``;`` part (a generic-only piece, ``… 방법 및 장치``, into the previous one), then shorter sentences /
    items into the previous one (the next one for the first);
@@ -125,6 +127,16 @@ _GENERIC = _TAIL_WORDS | frozenset(
     "당사 저희 우리 본사".split()
 )
 _CONTENT_TAGS = frozenset({"NNG", "NNP", "XR", "SH", "VV", "VA"})
+#: English function and generic words: like 방법 / 장치 they do not make a piece long enough on their own
+#: (``System therefor``, ``and the method thereof`` stay with the title they close)
+_EN_GENERIC = frozenset(
+    "a an the of for in on to by with from into using based thereof therefor therewith same said such its "
+    "method methods apparatus apparatuses system systems device devices process processes technology "
+    "technologies means use".split()
+)
+#: a Latin-script word right before / after an English connector (both sides Latin: inside an English phrase)
+_LATIN_END = re.compile(r"[A-Za-z0-9)\]]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9(\[]")
 #: a sentence describing the company rather than asking: "ESS 운영사입니다", "… 솔루션을 개발하고 있습니다",
 #: "… 서비스를 준비 중이며", "… 원료로 쓸 예정입니다", "We are a …", "Our company makes …"
 _COMPANY_NOUN = re.compile(r"(?:회사|기업|스타트업|업체|제조사|운영사|개발사|공급사|법인|연구소|기관|병원|팀)$")
@@ -197,8 +209,12 @@ def _weight(text: str) -> float:
 @lru_cache(maxsize=4096)
 def content_weight(text: str) -> float:
     """Weight of the content words only (framing and generic words dropped), see the module doc."""
-    latin = sum(0.5 if _CODE.match(w) else 1 / 3 for w in _LATIN_WORD.findall(text)
-                if w.lower() not in _BOILERPLATE and not w.isdigit())
+    words = _LATIN_WORD.findall(text)
+    alpha = [w for w in words if w.isalpha()]
+    # an all-caps English title (``METHOD THEREOF``): its words are words, not acronyms
+    shouted = len(alpha) > 1 and all(w.isupper() for w in alpha) and any(w.lower() in _EN_GENERIC for w in alpha)
+    latin = sum(0.5 if _CODE.match(w) and not (shouted and w.isalpha()) else 1 / 3 for w in words
+                if w.lower() not in _BOILERPLATE and w.lower() not in _EN_GENERIC and not w.isdigit())
     hangul = sum(len(_HANGUL.findall(t.form)) for t in _tokens(text)
                  if t.tag in _CONTENT_TAGS and t.form not in _GENERIC)
     return hangul / 6 + latin
@@ -259,6 +275,20 @@ def _joining_particles(sentence: str) -> list[tuple[int, int, int]]:
                 stop += 1
             cuts.append((tok.start, stop, _JOINING[tok.form]))
     return cuts
+
+
+def _is_embedded(part: str, m: re.Match[str]) -> bool:
+    """An English connector between two Latin words of a Korean sentence (``… Environments and System
+    therefor를``, ``SLAM and BMS를``): it joins inside an English phrase the sentence quotes, so it lists like
+    ``및`` (level 3) instead of structuring the sentence (level 2)."""
+    if not _HANGUL.search(part) or not re.match(r",?\s+(?:and|plus)\s+$", m.group(), re.IGNORECASE):
+        return False
+    return bool(_LATIN_END.search(part[: m.start()]) and _LATIN_START.match(part[m.end() :]))
+
+
+def _embedded_and(part: str) -> list[tuple[int, int, int]]:
+    """Level-3 cuts at the English connectors :func:`_is_embedded` demotes."""
+    return [(m.start(), m.end(), 3) for m in _EXPLICIT.finditer(part) if m.start() > 0 and _is_embedded(part, m)]
 
 
 def _spans(part: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -334,8 +364,8 @@ def _drop_inner(part: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]
 def _clauses(sentence: str) -> list[str]:
     """Pieces of one sentence (framing already stripped), cut by separator strength (module doc, step 4)."""
     parts = [p for p in _STRONG.split(sentence) if p.strip()]
-    particles = [_joining_particles(p) for p in parts]
-    explicit = [[(m.start(), m.end()) for m in _EXPLICIT.finditer(p) if m.start() > 0]
+    particles = [_joining_particles(p) + _embedded_and(p) for p in parts]
+    explicit = [[(m.start(), m.end()) for m in _EXPLICIT.finditer(p) if m.start() > 0 and not _is_embedded(p, m)]
                 + [(a, b) for a, b, lv in found if lv == 2]
                 for p, found in zip(parts, particles, strict=True)]
     # "A 및 B 그리고 C", "A 및 B; C": a stronger connector anywhere keeps the listing inside A 및 B whole
