@@ -14,6 +14,26 @@ DEMO = REPO / "corpora" / "demo"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+#: fixtures that load a real model: a test using one (directly or through another fixture) is ``slow``
+MODEL_FIXTURES = frozenset({"minilm", "use_m3", "demo_index"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs a real model ``slow``: ``pytest -m "not slow"`` is the fast lane."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_lane_loads_no_model(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test outside the slow lane that would load real model weights fails, naming the fix."""
+    if request.node.get_closest_marker("slow") is None:
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise RuntimeError(f"{request.node.nodeid} loads a real model: mark it slow or use fake_encoders")
+
+        monkeypatch.setattr("matcher.encoders.registry.build_encoder", refuse)
+
 
 def shared_path(*parts: str) -> Path:
     """A path under ../shared/data, or skip the test with the reason it is absent."""
@@ -55,4 +75,22 @@ def demo_index(demo_corpus, minilm, use_m3, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("demo-index") / "index"
     build_index(demo_corpus, path, encoders={"minilm": minilm, "use-m3": use_m3})
+    return path
+
+
+@pytest.fixture(scope="session")
+def fake_encoders():
+    """Deterministic hashed-n-gram encoders under the default pipeline's encoder names (no model weights)."""
+    from tests.fakes import fake_encoders as make
+
+    return make()
+
+
+@pytest.fixture(scope="session")
+def fake_demo_index(demo_corpus, fake_encoders, tmp_path_factory):
+    """The demo corpus indexed with the default pipeline over fake encoders: the fast lane's index."""
+    from matcher.build import build_index
+
+    path = tmp_path_factory.mktemp("fake-demo-index") / "index"
+    build_index(demo_corpus, path, encoders=dict(fake_encoders))
     return path

@@ -45,8 +45,8 @@ def _app(index, keys_file, encoders):
 
 
 @pytest.fixture(scope="module")
-def encoders(minilm, use_m3):
-    return {"minilm": minilm, "use-m3": use_m3}
+def encoders(fake_encoders):
+    return dict(fake_encoders)
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +60,16 @@ def keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(demo_index, keys, encoders):
-    with TestClient(_app(demo_index, keys[0], encoders)) as c:
+def client(fake_demo_index, keys, encoders):
+    with TestClient(_app(fake_demo_index, keys[0], encoders)) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def secret_titles(demo_index):
+def secret_titles(fake_demo_index):
     from matcher.index import IndexStore
 
-    rows = [json.loads(line) for line in (IndexStore(demo_index).current_path() / "technologies.jsonl").open()]
+    rows = [json.loads(line) for line in (IndexStore(fake_demo_index).current_path() / "technologies.jsonl").open()]
     by_id = {r["id"]: r for r in rows}
     assert all(by_id[i]["confidential"] for i in CONFIDENTIAL)
     assert OWNER in by_id[SECRET]["institutions"] and OTHER not in by_id[SECRET]["institutions"]
@@ -211,7 +211,7 @@ def test_groups_recomputed_from_visible_members(client, keys):
 
 
 @pytest.fixture(scope="module")
-def public_only_client(demo_corpus, demo_index, tmp_path_factory, keys, encoders):
+def public_only_client(demo_corpus, fake_demo_index, tmp_path_factory, keys, encoders):
     """The same corpus without its confidential records: what an outsider must not be able to tell apart."""
     from matcher.build import build_index
     from matcher.ingest import read_corpus
@@ -219,7 +219,7 @@ def public_only_client(demo_corpus, demo_index, tmp_path_factory, keys, encoders
     corpus = read_corpus(demo_corpus)
     public = dataclasses.replace(corpus, technologies=[t for t in corpus.technologies if not t.confidential])
     path = tmp_path_factory.mktemp("public-index") / "index"
-    build_index(public, path, encoders=encoders, cache_path=demo_index / "embeddings.sqlite")
+    build_index(public, path, encoders=encoders, cache_path=fake_demo_index / "embeddings.sqlite")
     with TestClient(_app(path, keys[0], encoders)) as c:
         yield c
 
@@ -241,11 +241,12 @@ def test_counts_do_not_reveal_confidential_records(client, public_only_client, k
     assert counts(public_only_client, keys[1]["other"]) == without
 
 
-def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, demo_index, encoders):
+@pytest.mark.slow  # runs the matcher command in subprocesses
+def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo_index, encoders):
     keys_file = tmp_path / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
-                          "--institution", "누리대", "--index", str(demo_index), "--keys-file", str(keys_file),
+                          "--institution", "누리대", "--index", str(fake_demo_index), "--keys-file", str(keys_file),
                           "--json"],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -256,10 +257,10 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, demo_inde
                           "--keys-file", str(keys_file)], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "officer" in bad.stderr and "admin" in bad.stderr
     unknown = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
-                              "--institution", "없는대학교", "--index", str(demo_index), "--keys-file", str(keys_file)],
+                              "--institution", "없는대학교", "--index", str(fake_demo_index), "--keys-file", str(keys_file)],
                              capture_output=True, text=True, env=env, timeout=120)
     assert unknown.returncode == 2 and "unknown institution" in unknown.stderr and OWNER in unknown.stderr
-    with TestClient(_app(demo_index, keys_file, encoders)) as c:
+    with TestClient(_app(fake_demo_index, keys_file, encoders)) as c:
         assert call(c, "get", "/api/me", None, key).json() == {"role": "officer", "institution": OWNER}
         # a key created while the app runs is accepted too (the file is re-read when it changes)
         later, _ = KeyStore(keys_file).create("admin")

@@ -31,6 +31,7 @@ def test_console_script_installed():
     assert script.exists(), "the 'matcher' console script is not installed beside the interpreter"
 
 
+@pytest.mark.slow
 def test_ingest_build_search(workdir):
     corpus, index = workdir / "corpus", workdir / "index"
     ingest = json.loads(run("ingest", str(DEMO), "--spec", str(DEMO / "sources.toml"), "--out", str(corpus),
@@ -59,6 +60,7 @@ def test_ingest_build_search(workdir):
     assert info["count"] == first["count"] and len(info["versions"]) == 2
 
 
+@pytest.mark.slow
 def test_search_with_other_encoder_refused(workdir):
     dense = workdir / "dense-index"
     run("build", "--corpus", str(workdir / "corpus"), "--index", str(dense), "--encoder", "minilm", "--quiet")
@@ -75,6 +77,7 @@ def test_search_with_other_encoder_refused(workdir):
         (["build", "--corpus", "/no/such/corpus", "--index", "IDX"], "/no/such/corpus"),
     ],
 )
+@pytest.mark.slow
 def test_failures_are_one_line_naming_the_file(args, needle, tmp_path):
     args = [a.replace("OUT", str(tmp_path / "out")).replace("IDX", str(tmp_path / "idx")) for a in args]
     proc = run(*args, ok=False)
@@ -83,6 +86,7 @@ def test_failures_are_one_line_naming_the_file(args, needle, tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
+@pytest.mark.slow
 def test_nothing_usable_exits_non_zero(tmp_path):
     garbage = tmp_path / "garbage.xml"
     garbage.write_bytes(b"\x00\x01 not xml at all \xff")

@@ -54,6 +54,7 @@ def test_unknown_encoder_names_the_options():
         load_encoder("no-such-encoder")
 
 
+@pytest.mark.slow
 def test_hub_name_offline_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ConfigError, match="cannot load sentence-transformers model 'nobody-xyz/no-model'"):

@@ -28,6 +28,7 @@ def test_loader_keeps_judged_queries_only():
         load_beir(MINI, "train")
 
 
+@pytest.mark.slow
 def test_eval_cli_json_and_run_file(tmp_path: Path):
     run_file = tmp_path / "run.trec"
     proc = matcher("eval", "--beir", str(MINI), "--pipeline", "hybrid", "--pipeline", "bm25", "--json", "--quiet",
@@ -54,6 +55,7 @@ def test_eval_bad_directory_is_one_line(tmp_path):
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_ko_title_bm25_on_real_dev_set(tmp_path):
     path = shared_path("ko-evals-dev", "ko-title")
     proc = matcher("eval", "--beir", str(path), "--pipeline", "bm25", "--json", "--quiet",

@@ -138,10 +138,10 @@ def keys_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(demo_index, keys_file, minilm, use_m3):
+def client(fake_demo_index, keys_file, fake_encoders):
     key = KeyStore(keys_file).create("officer")[0]
-    settings = ServiceSettings(index=demo_index, keys_file=keys_file, reload_interval=0)
-    app = create_app(settings, engine=load_engine(settings, {"minilm": minilm, "use-m3": use_m3}))
+    settings = ServiceSettings(index=fake_demo_index, keys_file=keys_file, reload_interval=0)
+    app = create_app(settings, engine=load_engine(settings, dict(fake_encoders)))
     with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c
 

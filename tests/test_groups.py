@@ -312,6 +312,7 @@ def test_bad_parameters(data, params):
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_real_kipris_stability():
     """KIPRIS Plus XML: TF-IDF → SVD(128) vectors; dropping every 100th record keeps ≥ 90 % of groups."""
     from sklearn.decomposition import TruncatedSVD

@@ -44,19 +44,19 @@ def keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def engine(demo_index, minilm, use_m3, keys):
-    settings = ServiceSettings(index=demo_index, keys_file=keys[0], reload_interval=0)
-    return load_engine(settings, {"minilm": minilm, "use-m3": use_m3})
+def engine(fake_demo_index, fake_encoders, keys):
+    settings = ServiceSettings(index=fake_demo_index, keys_file=keys[0], reload_interval=0)
+    return load_engine(settings, dict(fake_encoders))
 
 
-def _client(demo_index, keys, engine, **settings):
-    values = {"index": demo_index, "keys_file": keys[0], "reload_interval": 0, "max_body_bytes": LIMIT, **settings}
+def _client(fake_demo_index, keys, engine, **settings):
+    values = {"index": fake_demo_index, "keys_file": keys[0], "reload_interval": 0, "max_body_bytes": LIMIT, **settings}
     return TestClient(create_app(ServiceSettings(**values), engine=engine))
 
 
 @pytest.fixture(scope="module")
-def client(demo_index, keys, engine):
-    with _client(demo_index, keys, engine) as c:
+def client(fake_demo_index, keys, engine):
+    with _client(fake_demo_index, keys, engine) as c:
         yield c
 
 
@@ -201,7 +201,7 @@ def _strings(value):
         yield value
 
 
-def test_index_manifest_shows_officers_no_server_paths(client, officer, keys, demo_index):
+def test_index_manifest_shows_officers_no_server_paths(client, officer, keys, fake_demo_index):
     admin = client.get("/api/index", headers=auth(keys[1]["admin"])).json()
     assert admin.get("corpus_dir")  # the build recorded where its corpus was: admins still see it
     assert any(is_server_path(s) for s in _strings(admin))
@@ -210,7 +210,7 @@ def test_index_manifest_shows_officers_no_server_paths(client, officer, keys, de
     manifest = seen.json()
     assert not any(is_server_path(s) for s in _strings(manifest)), manifest
     assert not PATH_KEYS & {k.lower() for k in _strings(manifest)}
-    assert str(demo_index.parent) not in seen.text and os.sep + "site-packages" not in seen.text
+    assert str(fake_demo_index.parent) not in seen.text and os.sep + "site-packages" not in seen.text
     assert manifest["version"] and manifest["count"] > 0 and manifest["encoders"]
 
 
@@ -381,10 +381,10 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_audit_log_records_each_api_call(demo_index, keys, engine, tmp_path):
+def test_audit_log_records_each_api_call(fake_demo_index, keys, engine, tmp_path):
     log = tmp_path / "audit" / "calls.jsonl"
     key = keys[1]["officer"]
-    with _client(demo_index, keys, engine, audit_log=log) as c:
+    with _client(fake_demo_index, keys, engine, audit_log=log) as c:
         c.post("/api/search", json={"query": "secret robot plan", "top_k": 2}, headers=auth(key))
         c.get("/api/technologies/DEMO-0001", headers=auth(key))
         c.post("/api/match", json={"text": "classified demand"})  # no key
@@ -405,9 +405,9 @@ def test_audit_log_records_each_api_call(demo_index, keys, engine, tmp_path):
     assert oct(log.stat().st_mode & 0o777) == "0o600"
 
 
-def test_audit_log_records_query_texts_only_when_allowed(demo_index, keys, engine, tmp_path):
+def test_audit_log_records_query_texts_only_when_allowed(fake_demo_index, keys, engine, tmp_path):
     log = tmp_path / "audit.jsonl"
-    with _client(demo_index, keys, engine, audit_log=log, audit_queries=True) as c:
+    with _client(fake_demo_index, keys, engine, audit_log=log, audit_queries=True) as c:
         c.post("/api/search", json={"query": "indoor robot", "top_k": 1}, headers=auth(keys[1]["officer"]))
         c.post("/api/match", json={"text": "배터리 관리", "requirements": ["SLAM"]}, headers=auth(keys[1]["officer"]))
         c.post("/api/admin/keys", json={"role": "officer"}, headers=auth(keys[1]["admin"]))
@@ -417,8 +417,8 @@ def test_audit_log_records_query_texts_only_when_allowed(demo_index, keys, engin
     assert "query" not in lines[2] and "mk_" not in log.read_text()  # a created key is never logged
 
 
-def test_audit_log_can_be_disabled(demo_index, keys, engine, tmp_path):
-    settings = ServiceSettings(index=demo_index, keys_file=tmp_path / "k" / "keys.json", audit_log="")
+def test_audit_log_can_be_disabled(fake_demo_index, keys, engine, tmp_path):
+    settings = ServiceSettings(index=fake_demo_index, keys_file=tmp_path / "k" / "keys.json", audit_log="")
     assert settings.audit_log is None
     with TestClient(create_app(settings, engine=engine)) as c:
         assert c.get("/api/me").status_code == 401

@@ -49,6 +49,8 @@ def readme_commands(readme: Path = REPO / "README.md") -> list[str]:
 
 
 COMMANDS = readme_commands()
+#: every line runs the real ``matcher`` command in a subprocess (the later ones load the models): slow lane
+pytestmark = pytest.mark.slow
 
 
 def _argv(line: str) -> list[str]:
@@ -62,8 +64,6 @@ def _marks(line: str) -> list[Any]:
     marks: list[Any] = []
     if "../shared" in line:
         marks.append(pytest.mark.shared)
-    if _argv(line)[0] == "eval":  # ~30 s with a warm cache, minutes cold: `-m "not slow"` leaves it out
-        marks.append(pytest.mark.slow)
     return marks
 
 

@@ -104,11 +104,11 @@ def test_disabled_and_bad_settings(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def served(demo_index, tmp_path_factory, minilm, use_m3):
+def served(fake_demo_index, tmp_path_factory, fake_encoders):
     keys_file = tmp_path_factory.mktemp("keys") / "keys.json"
     key = KeyStore(keys_file).create("officer")[0]
-    settings = ServiceSettings(index=demo_index, keys_file=keys_file, reload_interval=0)
-    engine = load_engine(settings, {"minilm": minilm, "use-m3": use_m3})
+    settings = ServiceSettings(index=fake_demo_index, keys_file=keys_file, reload_interval=0)
+    engine = load_engine(settings, dict(fake_encoders))
     app = create_app(settings, engine=engine)
     with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
         yield client, engine
