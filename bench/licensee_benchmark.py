@@ -76,11 +76,11 @@ def main() -> None:
         raise SystemExit(f"real data absent (expected next to the repo): {source}")
 
     from matcher.build import build_index, load_encoders
-    from matcher.index import IndexStore
     from matcher.ingest import ingest_paths, write_corpus
     from matcher.ingest.applicants import applicant_kind
     from matcher.licensing import CompanyDirectory, LicenseeConfig, LicenseeRanker, org_key
     from matcher.retrieval.config import resolve_pipeline
+    from matcher.store import IndexStore
 
     SCRATCH.mkdir(parents=True, exist_ok=True)
     pipeline = resolve_pipeline()

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
 from matcher.errors import InputFileError, NotFoundError
+from matcher.groups import PatentGrouper, load_groups, save_groups, stability
 from matcher.index.factory import choose_backend
-from matcher.index.store import RECORDS, IndexStore, write_jsonl
-from matcher.matching.groups import PatentGrouper, load_groups, save_groups, stability
 from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.store.versions import RECORDS, IndexStore, write_jsonl
 
 if TYPE_CHECKING:
     from matcher.ingest import Corpus

@@ -209,8 +209,8 @@ def cmd_licensees(args: argparse.Namespace) -> int:
 
 
 def cmd_groups(args: argparse.Namespace) -> int:
-    from matcher.index import IndexStore
-    from matcher.matching.groups import load_groups
+    from matcher.groups import load_groups
+    from matcher.store import IndexStore
 
     store = IndexStore(args.index)
     path = store.current_path() / "groups.json"
@@ -226,7 +226,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from matcher.index import IndexStore
+    from matcher.store import IndexStore
 
     store = IndexStore(args.index)
     manifest = store.read_manifest()
@@ -272,7 +272,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 def _resolve_institution(name: str, index: str | None) -> str:
     """The canonical name of ``name`` among the index's institutions (aliases, spacing, English names), or an
     error listing the known ones."""
-    from matcher.index.store import IndexStore
+    from matcher.store.versions import IndexStore
 
     index = index or os.environ.get("MATCHER_INDEX")
     if not index:

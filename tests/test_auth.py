@@ -67,7 +67,7 @@ def client(demo_index, keys, encoders):
 
 @pytest.fixture(scope="module")
 def secret_titles(demo_index):
-    from matcher.index import IndexStore
+    from matcher.store import IndexStore
 
     rows = [json.loads(line) for line in (IndexStore(demo_index).current_path() / "technologies.jsonl").open()]
     by_id = {r["id"]: r for r in rows}

@@ -10,9 +10,9 @@ import pytest
 
 from matcher.build import build_index
 from matcher.errors import ValidationError
-from matcher.index import IndexStore
 from matcher.matching.demand import DemandMatcher, filter_predicate, load_demand
 from matcher.records import DemandProfile, Technology
+from matcher.store import IndexStore
 from tests.conftest import DEMO
 
 DEMAND = json.loads((DEMO / "demands.jsonl").read_text(encoding="utf-8").splitlines()[0])

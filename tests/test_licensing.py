@@ -11,12 +11,12 @@ import pytest
 
 from matcher.build import build_index
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index import IndexStore
 from matcher.ingest.corpus import Corpus
 from matcher.licensing import CompanyDirectory, LicenseeRanker
 from matcher.licensing.ranker import expected_max
 from matcher.records import Company, DemandProfile, Technology
 from matcher.retrieval.config import resolve_pipeline
+from matcher.store import IndexStore
 
 UNI = "가온대학교 산학협력단"
 

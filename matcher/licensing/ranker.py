@@ -51,10 +51,10 @@ import numpy as np
 from scipy.stats import norm
 
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index.store import IndexVersion
 from matcher.licensing.directory import CompanyDirectory, OrgProfile, org_key
 from matcher.records import Technology
 from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel
+from matcher.store.versions import IndexVersion
 
 
 @dataclass(frozen=True)
