@@ -341,7 +341,7 @@ def run_handwritten(args: argparse.Namespace, split: Callable[[str], list[str]])
             corpus = index.parent / "corpus"
             for cmd in (["ingest", "corpora/demo", "--spec", "corpora/demo/sources.toml", "--out", str(corpus), "--quiet"],
                         ["build", "--corpus", str(corpus), "--index", str(index), "--quiet"]):
-                subprocess.run([sys.executable, "-m", "matcher.cli", *cmd], cwd=REPO, check=True)
+                subprocess.run([sys.executable, "-m", "service.cli", *cmd], cwd=REPO, check=True)
         matcher = DemandMatcher(IndexStore(index).load())
     n_split = n_match = n_bundle = 0
     misses = []
