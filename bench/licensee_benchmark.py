@@ -147,7 +147,7 @@ def main() -> None:
             run.append(first_rank(shuffled, relevant))
         volume = sorted(cands, key=lambda c: (-len([p for p in c.patents if p != pos]), c.key))
         ranks["most_patents"].append(first_rank([c.key for c in volume], relevant))
-        lexical = retriever.bm25_.score_weighted(retriever.query_terms(t.text)) if retriever.bm25_ else None
+        lexical = retriever.lexical_scores(t.text)
         values = []
         for c in cands:
             s = [float(lexical[p]) for p in c.patents if p != pos] if lexical is not None else []

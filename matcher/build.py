@@ -71,7 +71,7 @@ class BuildResult:
 def _group(retriever: HybridRetriever, technologies: list[Technology], store: IndexStore) -> tuple[Any, dict[str, Any]]:
     """Convergence patent groups over the document vectors, ids carried over from the current version."""
     vectors = retriever.document_vectors()
-    tokens = getattr(retriever, "tokens_", None)
+    tokens = retriever.take_tokens()
     if vectors is None or tokens is None or len(technologies) < 4:
         return None, {"count": 0, "reason": "needs a multilingual dense channel, the lexical channel, ≥ 4 records"}
     previous = None
@@ -87,7 +87,6 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
     surfaces = [[] if t.confidential else retriever.analyzer.latin_surfaces(t.text) for t in technologies]
     grouper = PatentGrouper().fit(vectors, label_tokens, [t.institutions for t in technologies],
                                   [t.id for t in technologies], previous=previous, surfaces=surfaces)
-    del retriever.tokens_
     info: dict[str, Any] = {"count": len(grouper.groups_),
                             "convergence": sum(g.convergence for g in grouper.groups_)}
     if previous:

@@ -110,7 +110,7 @@ class Snapshot:
                 retriever["bm25"] = {k: v for k, v in retriever["bm25"].items() if k != "terms"}
             dense = {}
             for name, entry in (retriever.get("dense") or {}).items():
-                rows = self.version.retriever.dense_.get(name, (None, None))[0]
+                rows = self.version.retriever.dense_rows(name)
                 entry = dict(entry)
                 if rows is not None:
                     entry["rows"] = int(mask[np.asarray(rows, dtype=np.int64)].sum())
