@@ -426,3 +426,41 @@ def test_retention_spares_the_version_a_running_service_holds(index, demo_corpus
     assert leased_versions(index) == {}  # released at shutdown
     lifecycle.prune(store, keep=1)
     assert served not in store.versions()
+
+
+def test_a_real_server_follows_cli_activation_and_serves_api_rollback(index, demo_corpus, keys, capsys):
+    """As in tests/test_hot_swap.py: a real uvicorn server (in a thread), here over the stand-in encoder."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    staged = build(demo_corpus, index, activate=False)
+    first = IndexStore(index).current_name()
+    settings = ServiceSettings(index=index, keys_file=keys[0], reload_interval=0.2, audit_log="")
+    app = create_app(settings, engine=load_engine(settings, ENCODERS))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base, admin = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {keys[1]}"}
+    try:
+        deadline = time.time() + 30
+        while not server.started:
+            assert thread.is_alive() and time.time() < deadline, "server did not start"
+            time.sleep(0.05)
+        assert httpx.get(f"{base}/health", timeout=10).json()["index_version"] == first
+        assert run_cli(capsys, "index", "activate", "--index", str(index), staged, "--json")[0] == 0
+        deadline = time.time() + 10  # the reload interval is 0.2 s
+        while httpx.get(f"{base}/health", timeout=10).json()["index_version"] != staged:
+            assert time.time() < deadline, "the server did not follow `matcher index activate`"
+            time.sleep(0.05)
+        r = httpx.post(f"{base}/api/admin/index/rollback", headers=admin, timeout=60)
+        assert r.status_code == 200 and r.json()["serving"] == first
+        assert httpx.get(f"{base}/health", timeout=10).json()["index_version"] == first
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -233,7 +233,8 @@ def publish(store: IndexStore, write: Any, manifest: dict[str, Any], *, keep: in
     report = check_version(store, path.name, encoders)
     if activate:
         with locked(store):
-            # checked just now: switch without loading it a second time
+            # checked just now: switch without loading it a second time (if a concurrent prune left it)
+            require_version(store, path.name)
             current = store.current_name()
             store.point_current(path.name)
             append_activation(store.root, by=by, action="build", previous=current, to=path.name)
