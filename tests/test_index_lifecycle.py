@@ -95,7 +95,7 @@ def test_build_stages_checks_activates_and_logs(index):
     assert entry["by"] == "build" and entry["action"] == "build"
     assert entry["at"].endswith("Z") and "T" in entry["at"]
     report = lifecycle.check_version(store, store.current_name(), ENCODERS)
-    assert report.checks == ("manifest", "load", "ids", "vectors", "query") and report.count > 40
+    assert report.checks == ("manifest", "vectors", "load", "ids", "query") and report.count > 40
 
 
 def test_no_activate_stages_and_checks_only(index, demo_corpus):
@@ -147,7 +147,7 @@ def _remove_records(v: Path) -> None:
 
 @pytest.mark.parametrize(("corrupt", "step", "what"), [
     (_drop_a_record, "load", "manifest count"),
-    (_garble_faiss, "load", ""),
+    (_garble_faiss, "vectors", "vector index 'hashed' in "),
     (_truncate_rows, "vectors", "vectors for"),
     (_repeat_an_id, "ids", "appears more than once"),
     (_break_manifest, "manifest", "not valid JSON"),
@@ -175,7 +175,7 @@ def test_a_build_whose_version_fails_its_check_leaves_the_old_one_active(index, 
     store = IndexStore(index)
     active = store.current_name()
 
-    def broken(searcher, version):
+    def broken(version):
         raise RuntimeError("the query crashed")
 
     monkeypatch.setattr(lifecycle, "_check_query", broken)

@@ -2,8 +2,9 @@
 
 * *stage*: the version is written complete (files and manifest) under ``versions/`` but not made active
   (:meth:`IndexStore.stage`).
-* *check* (:func:`check_version`): it loads, its manifest, record ids, vector indexes and counts agree,
-  and one query runs. A version that fails is never activated.
+* *check* (:func:`check_version`): its manifest reads, its vector and BM25 index files hold as many
+  rows as the manifest says, it loads (records, counts), record ids are unique, and one query runs
+  through its retriever. A version that fails is never activated.
 * *activate* (:func:`activate`): the check, then CURRENT is replaced atomically (temporary file +
   ``os.replace``) and the switch is appended to ``activations.jsonl`` (:mod:`matcher.index.activations`).
   :func:`rollback` activates the version active before the current one (or a chosen one) the same way.
@@ -23,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from matcher.encoders.base import Encoder
 from matcher.errors import MatcherError, NotFoundError, VersionCheckError
@@ -86,8 +89,6 @@ def check_version(store: IndexStore, name: str, encoders: Mapping[str, Encoder] 
 
     ``encoders`` (by name) are used where the manifest names them; the others are loaded. Raises
     :class:`VersionCheckError` naming the version and what failed."""
-    from matcher.search import Searcher
-
     started = time.perf_counter()
     path = require_version(store, name)
     done: list[str] = []
@@ -111,10 +112,10 @@ def check_version(store: IndexStore, name: str, encoders: Mapping[str, Encoder] 
     manifest = step("manifest", lambda: store.read_manifest(path))
     if manifest.get("version") != name:
         raise fail("manifest", f"it names version {manifest.get('version')!r}")
+    step("vectors", lambda: _check_vectors(path, manifest))
     version: IndexVersion = step("load", lambda: store.load(encoders, path=path))
     step("ids", lambda: _check_ids(version))
-    step("vectors", lambda: _check_vectors(version))
-    step("query", lambda: _check_query(Searcher(version), version))
+    step("query", lambda: _check_query(version))
     return CheckReport(version=name, count=len(version.technologies), checks=tuple(done),
                        seconds=time.perf_counter() - started)
 
@@ -133,27 +134,38 @@ def _check_ids(version: IndexVersion) -> None:
         raise VersionCheckError(f"the manifest counts {declared} technologies, the records hold {len(ids)}")
 
 
-def _check_vectors(version: IndexVersion) -> None:
-    retriever = version.retriever
-    n = len(version.technologies)
-    entries = version.manifest.get("retriever", {}).get("dense", {}) or {}
-    for name, (rows, index) in getattr(retriever, "dense_", {}).items():
-        expected = entries.get(name, {}).get("rows")
-        if len(index) != len(rows) or (expected is not None and expected != len(rows)):
-            raise VersionCheckError(f"vector index {name!r} holds {len(index)} vectors for {len(rows)} rows "
-                                    f"(the manifest says {expected})")
+def _check_vectors(path: Path, manifest: Mapping[str, Any]) -> None:
+    """The files on disk: each vector index holds one vector per row it maps, rows within the records,
+    sizes as the manifest says; the BM25 index one row per record."""
+    from matcher.index.factory import index_class
+    from matcher.retrieval.bm25 import BM25
+
+    n = int(manifest["count"])
+    entry = manifest.get("retriever") or {}
+    for name, sub_entry in (entry.get("dense") or {}).items():
+        sub = path / sub_entry["dir"]
+        try:
+            rows = np.load(sub / "rows.npy", allow_pickle=False)
+            size = len(index_class(sub_entry["backend"]).load(sub, sub_entry))
+        except Exception as exc:  # whatever numpy or faiss throws on a damaged file
+            raise VersionCheckError(f"vector index {name!r} in {sub} cannot be read "
+                                    f"({type(exc).__name__}: {exc})") from exc
+        if not size == len(rows) == sub_entry.get("rows", len(rows)):
+            raise VersionCheckError(f"vector index {name!r} holds {size} vectors for {len(rows)} rows "
+                                    f"(the manifest says {sub_entry.get('rows')})")
         if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= n):
             raise VersionCheckError(f"vector index {name!r} names rows outside 0..{n - 1}")
-    bm25 = getattr(retriever, "bm25_", None)
-    if bm25 is not None and len(bm25) != n:
-        raise VersionCheckError(f"the BM25 index holds {len(bm25)} documents for {n} technologies")
+    if "bm25" in entry:
+        docs = len(BM25.load(path, entry["bm25"]))
+        if docs != n:
+            raise VersionCheckError(f"the BM25 index holds {docs} documents for {n} technologies")
 
 
-def _check_query(searcher: Any, version: IndexVersion) -> None:
+def _check_query(version: IndexVersion) -> None:
+    """One query (the first record's title) through the loaded retriever finds a record."""
     first = version.technologies[0]
-    text = (first.title or first.text)[:200]
-    hits = searcher.search(text, 1)
-    if not hits or hits[0].technology.id not in {t.id for t in version.technologies}:
+    hits = version.retriever.search((first.title or first.text)[:200], 1)
+    if not hits or not 0 <= hits[0].position < len(version.technologies):
         raise VersionCheckError(f"a query for the title of {first.id!r} found nothing")
 
 
