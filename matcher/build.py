@@ -1,4 +1,5 @@
-"""Build an index version from a corpus directory: embed what changed, index, publish atomically."""
+"""Build an index version from a corpus directory: embed what changed, index, then stage → check →
+activate it (``matcher/index/lifecycle.py``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from matcher.index.factory import choose_backend
 from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.store import lifecycle
 from matcher.store.versions import RECORDS, IndexStore, write_jsonl
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ class BuildResult:
     reused: int
     backend: str
     seconds: float
+    active: bool = True  # False: staged and checked, not activated (``activate=False``)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class BuildResult:
             "reused": self.reused,
             "backend": self.backend,
             "seconds": round(self.seconds, 3),
+            "active": self.active,
         }
 
 
@@ -117,12 +121,15 @@ def build_index(
     progress: bool = False,
     keep_versions: int = 3,
     source: str | None = None,
+    activate: bool = True,
 ) -> BuildResult:
     """Index the corpus's technologies with ``pipeline`` (default: the configured default) and publish
     a new version. Vectors come from the embedding cache where the text is unchanged.
 
     ``corpus_dir`` is a corpus directory or an already-read :class:`matcher.ingest.Corpus`;
-    ``encoders`` may supply already-loaded encoders by name.
+    ``encoders`` may supply already-loaded encoders by name. The version is staged and checked (it
+    loads, counts agree, one query runs) before it is activated; with ``activate=False`` it stays staged.
+    Retention keeps the newest ``keep_versions``, the active one, the rollback target and leased ones.
     """
     from matcher.ingest import Corpus, read_corpus
     from matcher.retrieval.config import resolve_pipeline
@@ -176,7 +183,9 @@ def build_index(
         "libraries": library_versions(),
         "groups": group_info,
     }
-    path = store.publish(write, manifest, keep=keep_versions)
+    checked = {name: getattr(enc, "encoder", enc) for name, enc in loaded.items()}  # the cache is closed
+    path, _, active = lifecycle.publish(store, write, manifest, keep=keep_versions, activate=activate,
+                                        encoders=checked)
     embedded = sum(getattr(e, "embedded", 0) for e in loaded.values())
     reused = sum(getattr(e, "reused", 0) for e in loaded.values())
     return BuildResult(
@@ -187,4 +196,5 @@ def build_index(
         reused=reused,
         backend=choose_backend(backend, len(technologies)),
         seconds=time.perf_counter() - started,
+        active=active,
     )

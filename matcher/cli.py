@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from matcher.cli_index import add_index_commands
 from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
 from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env
@@ -40,6 +41,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         encoder=getattr(args, "encoder", None),
         index_backend=getattr(args, "backend", None),
         cache_path=getattr(args, "cache", None),
+        keep_versions=getattr(args, "keep", None),
     )
 
 
@@ -73,6 +75,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         corpus, Path(args.index), pipeline,
         backend=settings.index_backend, cache_path=settings.cache_path, progress=not args.quiet,
         source=str(Path(args.corpus).resolve()),
+        keep_versions=settings.keep_versions, activate=not args.no_activate,
     )
     data = result.to_dict()
     _emit(data, args.json, "\n".join(f"{k}: {v}" for k, v in data.items()))
@@ -321,6 +324,10 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     p.add_argument("--backend", help="exact | flat | hnsw | ivf | auto (env MATCHER_INDEX_BACKEND)")
     p.add_argument("--cache", type=Path, help="embedding cache file (default INDEX/embeddings.sqlite)")
     p.add_argument("--pipeline", help="retrieval pipeline from models/pipelines.toml (env MATCHER_PIPELINE)")
+    p.add_argument("--keep", type=int, help="versions to keep (env MATCHER_KEEP_VERSIONS, default 3); the active, "
+                   "the rollback target and leased versions are kept as well")
+    p.add_argument("--no-activate", action="store_true",
+                   help="stage and check the new version only; activate it later with 'matcher index activate'")
     common(p, encoder=True)
     p.set_defaults(func=cmd_build)
 
@@ -384,6 +391,8 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     p.add_argument("--index", required=True)
     common(p)
     p.set_defaults(func=cmd_info)
+
+    add_index_commands(sub, common, _emit)
 
     p = sub.add_parser("encoders", help="list the registered encoders")
     common(p)

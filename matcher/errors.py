@@ -58,6 +58,12 @@ class IndexMismatchError(MatcherError):
     http_status = 409
 
 
+class VersionCheckError(MatcherError):
+    """An index version failed its check before activation (it is not made active)."""
+
+    http_status = 409
+
+
 class AuthenticationError(MatcherError):
     """No API key, or a key that is not known."""
 

@@ -31,8 +31,10 @@ from service.audit import AuditLog, AuditMiddleware
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
 from service.institutions import institution_listing
+from service.lease import LeaseKeeper
 from service.limits import GuardMiddleware
 from service.redact import technology_for_officers
+from service.routes_admin_index import admin_index_router
 from service.schemas import (
     BundlesRequest,
     BundlesResponse,
@@ -221,6 +223,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
     engine = engine or load_engine(settings)
     keys = KeyStore(settings.keys_file)
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
+    lease = LeaseKeeper(engine, engine.store.root) if engine.store is not None else None  # retention spares it
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -230,9 +233,13 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         log.info("request bodies up to %d bytes; audit log: %s%s", settings.max_body_bytes,
                  settings.audit_log or "none", " (with query texts)" if audit is not None and settings.audit_queries else "")
         engine.start()
+        if lease is not None:
+            lease.start()
         try:
             yield
         finally:
+            if lease is not None:
+                lease.stop()
             engine.stop()
             if audit is not None:
                 audit.close()
@@ -263,5 +270,6 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         return Health(status="ok", index_version=snap.name, count=snap.visible_count(PUBLIC))
 
     app.include_router(api_router())
+    app.include_router(admin_index_router())
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     return app

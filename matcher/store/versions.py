@@ -5,9 +5,13 @@ INDEX_DIR/
   CURRENT                      name of the version being served (replaced atomically)
   versions/<version>/          manifest.json, vectors.faiss|vectors.npy, technologies.jsonl, ...
   embeddings.sqlite            embedding cache (default location)
+  activations.jsonl            every switch of CURRENT (matcher/index/activations.py)
+  leases/<host>-<pid>-*.json   versions running services hold (matcher/index/leases.py)
 ```
-A version is written aside (``versions/.staging-*``), renamed into place, and only then is CURRENT
-flipped with an atomic ``os.replace``: an interrupted build leaves the previous version serving.
+A version is written aside (``versions/.staging-*``), renamed into place (:meth:`IndexStore.stage`), and
+only then is CURRENT flipped with an atomic ``os.replace`` (:meth:`IndexStore.point_current`): an
+interrupted build leaves the previous version serving. Builds check a staged version before the flip
+(``matcher/index/lifecycle.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -183,7 +187,16 @@ class IndexStore:
         return manifest
 
     def publish(self, write: Any, manifest: dict[str, Any], *, keep: int = 3) -> Path:
-        """Create a version: ``write(staging_dir)`` fills it, then it is renamed and made CURRENT."""
+        """Create a version: ``write(staging_dir)`` fills it, then it is renamed and made CURRENT.
+
+        (No check before the switch: ``matcher.store.lifecycle`` stages, checks and activates.)"""
+        final = self.stage(write, manifest)
+        self.point_current(final.name)
+        self.prune(keep)
+        return final
+
+    def stage(self, write: Any, manifest: dict[str, Any]) -> Path:
+        """Write a complete version (files and manifest) under ``versions/`` without making it CURRENT."""
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         name = manifest.get("version") or new_version_name()
         existing = self.versions()
@@ -206,24 +219,27 @@ class IndexStore:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _fsync_dir(self.versions_dir)
+        return final
+
+    def point_current(self, name: str) -> None:
+        """Make ``name`` the CURRENT version: a temporary file, then an atomic ``os.replace``."""
         pointer = self.root / f".{CURRENT}.tmp"
         pointer.write_text(name + "\n", encoding="utf-8")
         os.replace(pointer, self.root / CURRENT)
         _fsync_dir(self.root)
-        self.prune(keep)
-        return final
 
     def versions(self) -> list[str]:
         if not self.versions_dir.is_dir():
             return []
         return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
-    def prune(self, keep: int) -> list[str]:
-        """Remove all but the newest ``keep`` versions (never the current one) and stale staging dirs."""
+    def prune(self, keep: int, *, protect: Collection[str] = ()) -> list[str]:
+        """Remove all but the newest ``keep`` versions (never the current one nor those in ``protect``)
+        and stale staging dirs."""
         current = self.current_name()
         removed = []
         for name in self.versions()[:-keep] if keep > 0 else []:
-            if name != current:
+            if name != current and name not in protect:
                 shutil.rmtree(self.versions_dir / name, ignore_errors=True)
                 removed.append(name)
         for stale in self.versions_dir.glob(".staging-*"):
