@@ -97,7 +97,7 @@ class KeyStore:
     def listing(self) -> list[dict[str, Any]]:
         """Every key (id, role, institution, label, created, expires, revoked, last_used, status), no secrets."""
         from matcher.state import keys as table
-        from matcher.state.timestamps import utcnow
+        from matcher.state.times import utcnow
 
         now = utcnow()
         return [table.public(row, now) for row in table.all_rows(self.state)]
@@ -109,7 +109,7 @@ class KeyStore:
     def get(self, key_id: str) -> dict[str, Any]:
         """One key's listing entry; ``NotFoundError`` for an unknown id."""
         from matcher.state import keys as table
-        from matcher.state.timestamps import utcnow
+        from matcher.state.times import utcnow
 
         row = table.by_id(self.state, key_id)
         if row is None:
@@ -119,7 +119,7 @@ class KeyStore:
     def check(self, key: str) -> tuple[dict[str, Any], Viewer]:
         """``(listing entry, viewer)`` for a usable key; ``AuthenticationError`` saying why not otherwise."""
         from matcher.state import keys as table
-        from matcher.state.timestamps import iso, utcnow
+        from matcher.state.times import iso, utcnow
 
         if not isinstance(key, str) or not key:
             raise AuthenticationError("the API key is not valid")
@@ -189,7 +189,7 @@ class KeyStore:
         """A new key for ``role`` (bound to ``institution`` when given; expiring at ``expires``, a datetime
         or ``--expires`` text): ``(key, listing entry)``. The key is returned here and nowhere else."""
         from matcher.state import keys as table
-        from matcher.state.timestamps import parse_expiry, utcnow
+        from matcher.state.times import parse_expiry, utcnow
 
         if role not in ROLES:
             raise ConfigError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
@@ -211,7 +211,7 @@ class KeyStore:
     def revoke(self, key_id: str) -> dict[str, Any]:
         """Revoke the key ``key_id`` (again: no change); its listing entry. ``NotFoundError`` for an unknown id."""
         from matcher.state import keys as table
-        from matcher.state.timestamps import utcnow
+        from matcher.state.times import utcnow
 
         now = utcnow()
         row = table.revoke(self.state, key_id, now)

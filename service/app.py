@@ -31,6 +31,7 @@ from service.audit import AuditLog, AuditMiddleware
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
 from service.institutions import institution_listing
+from service.key_routes import key_router
 from service.limits import GuardMiddleware
 from service.redact import technology_for_officers
 from service.schemas import (
@@ -206,7 +207,7 @@ def api_router() -> APIRouter:
                  summary="Create an API key (the key is shown once)")
     def create_key(body: KeyCreateRequest, viewer: AdminDep, snap: SnapshotDep, request: Request) -> dict[str, Any]:
         institution = snap.version.registry.resolve(body.institution) if body.institution else None
-        key, record = request.app.state.keys.create(body.role, institution)
+        key, record = request.app.state.keys.create(body.role, institution, expires=body.expires, label=body.label)
         return {**record, "key": key}
 
     @router.get("/admin/keys", response_model=list[KeyInfo], tags=["admin"], responses=_ADMIN_ERRORS,
@@ -219,14 +220,14 @@ def api_router() -> APIRouter:
 
 def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
     engine = engine or load_engine(settings)
-    keys = KeyStore(settings.keys_file)
+    keys = KeyStore(settings.keys_file, settings.database_url)
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not keys.records():
             log.warning("no API keys in %s: create one with 'matcher keys create --role admin --keys-file %s'",
-                        settings.keys_file, settings.keys_file)
+                        keys.location, settings.keys_file)
         log.info("request bodies up to %d bytes; audit log: %s%s", settings.max_body_bytes,
                  settings.audit_log or "none", " (with query texts)" if audit is not None and settings.audit_queries else "")
         engine.start()
@@ -234,6 +235,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
             yield
         finally:
             engine.stop()
+            keys.close()
             if audit is not None:
                 audit.close()
 
@@ -263,5 +265,6 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
         return Health(status="ok", index_version=snap.name, count=snap.visible_count(PUBLIC))
 
     app.include_router(api_router())
+    app.include_router(key_router())  # revoke (service/key_routes.py)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     return app

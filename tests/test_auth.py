@@ -251,7 +251,9 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     key = json.loads(out.stdout)["key"]
-    assert key not in keys_file.read_text() and oct(keys_file.stat().st_mode & 0o777) == "0o600"
+    state = tmp_path / "state.sqlite"  # the keys live in the state database beside the keys file
+    assert json.loads(out.stdout)["database"] == f"sqlite:///{state}" and not keys_file.exists()
+    assert key.encode() not in state.read_bytes() and oct(state.stat().st_mode & 0o777) == "0o600"
     assert json.loads(out.stdout)["institution"] == OWNER  # an alias is bound as the canonical name
     bad = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "boss",
                           "--keys-file", str(keys_file)], capture_output=True, text=True, env=env, timeout=120)
@@ -262,7 +264,7 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo
     assert unknown.returncode == 2 and "unknown institution" in unknown.stderr and OWNER in unknown.stderr
     with TestClient(_app(fake_demo_index, keys_file, encoders)) as c:
         assert call(c, "get", "/api/me", None, key).json() == {"role": "officer", "institution": OWNER}
-        # a key created while the app runs is accepted too (the file is re-read when it changes)
+        # a key created while the app runs is accepted too (the store is read on each request)
         later, _ = KeyStore(keys_file).create("admin")
         assert call(c, "get", "/api/admin/keys", None, later).status_code == 200
 

@@ -11,7 +11,7 @@ from sqlalchemy import Row, select, update
 
 from matcher.state.schema import api_keys
 from matcher.state.store import StateStore
-from matcher.state.timestamps import as_utc, iso
+from matcher.state.times import as_utc, iso
 
 #: listed and returned fields, in order (``secret_hash`` is never among them)
 PUBLIC_FIELDS = ("id", "role", "institution", "label", "created", "expires", "revoked", "last_used")

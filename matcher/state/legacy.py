@@ -19,7 +19,7 @@ from matcher.access import ROLES
 from matcher.errors import ConfigError, InputFileError
 from matcher.state.schema import api_keys, legacy_imports
 from matcher.state.store import StateStore
-from matcher.state.timestamps import parse_time, utcnow
+from matcher.state.times import parse_time, utcnow
 
 log = logging.getLogger("matcher.state")
 FILE_FORMAT = "matcher-keys"

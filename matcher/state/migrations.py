@@ -35,7 +35,8 @@ from sqlalchemy import (
 
 from matcher.errors import ConfigError
 from matcher.state.schema import schema_version
-from matcher.state.timestamps import UtcDateTime, utcnow
+from matcher.state.times import utcnow
+from matcher.state.utctype import UtcDateTime
 
 log = logging.getLogger("matcher.state")
 #: the PostgreSQL advisory lock taken while migrating (any constant shared by every process of this app)

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-from matcher.state.timestamps import UtcDateTime
+from matcher.state.utctype import UtcDateTime
 
 metadata = MetaData()
 

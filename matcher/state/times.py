@@ -1,15 +1,10 @@
-"""UTC timestamps: one column type for SQLite and PostgreSQL, ISO 8601 text for people and JSON, and
-expiry parsing (``2027-01-31``, ``2027-01-31T12:00:00+09:00`` or a duration such as ``30d``)."""
+"""UTC times: ISO 8601 text for people and JSON, and expiry parsing (``2027-01-31``,
+``2027-01-31T12:00:00+09:00`` or a duration such as ``30d``). No database here (see ``utctype.py``)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 from matcher.errors import ConfigError
 
@@ -68,21 +63,3 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime:
     if when <= now:
         raise ConfigError(f"expiry {text!r} ({iso(when)}) is not in the future (now {iso(now)})")
     return when
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """``TIMESTAMP WITH TIME ZONE`` on PostgreSQL, text on SQLite; aware UTC datetimes both ways."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        value = as_utc(value)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return None if value is None else as_utc(value)
