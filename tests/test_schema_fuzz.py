@@ -45,6 +45,7 @@ OPERATIONS = [
     ("GET", "/health"), ("GET", "/api/me"), ("GET", "/api/index"), ("POST", "/api/search"), ("POST", "/api/match"),
     ("POST", "/api/bundles"), ("POST", "/api/licensees"), ("GET", "/api/groups"), ("GET", "/api/technologies/{tech_id}"),
     ("POST", "/api/admin/reload"), ("POST", "/api/admin/keys"), ("GET", "/api/admin/keys"),
+    ("POST", "/api/admin/keys/{key_id}/revoke"),
     ("GET", "/api/institutions"), ("POST", "/api/export/matches"), ("POST", "/api/export/bundles"),
     ("POST", "/api/export/licensees"),
 ]
