@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matcher.access import ROLES, Viewer
-from matcher.errors import AuthenticationError, ConfigError, NotFoundError
+from matcher.errors import AuthenticationError, ConfigError, MatcherError, NotFoundError
 
 if TYPE_CHECKING:
     from matcher.state.store import StateStore
@@ -51,17 +51,25 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+def _plain(key_id: str) -> bool:
+    """Could ``key_id`` be an id at all (short printable text; PostgreSQL refuses NUL characters)?"""
+    return isinstance(key_id, str) and 0 < len(key_id) <= 64 and key_id.isprintable()
+
+
 class KeyStore:
     """API keys in the state database (see the module docstring)."""
 
     def __init__(self, path: str | Path = DEFAULT_KEYS_FILE, database_url: str | None = None, *,
-                 cache_seconds: float = CACHE_SECONDS, touch_seconds: float = TOUCH_SECONDS) -> None:
+                 cache_seconds: float = CACHE_SECONDS, touch_seconds: float = TOUCH_SECONDS,
+                 touch_in_background: bool = False) -> None:
         from matcher.state.url import default_database_url, normalise
 
         self.path = Path(path)
         self.database_url = normalise(database_url or default_database_url(self.path))
         self.cache_seconds = cache_seconds
         self.touch_seconds = touch_seconds
+        #: write ``last_used`` in a short-lived thread, so a request never waits for a busy database (service)
+        self.touch_in_background = touch_in_background
         self._state: StateStore | None = None
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}  # hash → (monotonic time read, row)
@@ -111,7 +119,7 @@ class KeyStore:
         from matcher.state import keys as table
         from matcher.state.times import utcnow
 
-        row = table.by_id(self.state, key_id)
+        row = table.by_id(self.state, key_id) if _plain(key_id) else None
         if row is None:
             raise self._unknown(key_id)
         return table.public(row, utcnow())
@@ -168,19 +176,28 @@ class KeyStore:
 
     def _touch(self, key_id: str, now: datetime) -> None:
         """Write the key's last use, at most every ``touch_seconds`` per key (a failed write is only logged)."""
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from matcher.state import keys as table
-
         clock = time.monotonic()
         with self._lock:
             last = self._touched.get(key_id)
             if last is not None and clock - last < self.touch_seconds:
                 return
             self._touched[key_id] = clock
+        state = self.state
+        if self.touch_in_background:
+            threading.Thread(target=self._write_touch, args=(state, key_id, now), name="key-last-used",
+                             daemon=True).start()
+        else:
+            self._write_touch(state, key_id, now)
+
+    @staticmethod
+    def _write_touch(state: StateStore, key_id: str, now: datetime) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from matcher.state import keys as table
+
         try:
-            table.touch(self.state, key_id, now)
-        except SQLAlchemyError as exc:
+            table.touch(state, key_id, now)
+        except (SQLAlchemyError, MatcherError) as exc:
             log.warning("could not record the last use of API key %s: %s", key_id, type(exc).__name__)
 
     # ------------------------------------------------------------------ writing
@@ -194,6 +211,9 @@ class KeyStore:
         if role not in ROLES:
             raise ConfigError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
         institution = institution.strip() if institution else None
+        for name, value in (("institution", institution), ("label", label)):
+            if value is not None and any(ord(ch) < 32 for ch in value):
+                raise ConfigError(f"the {name} {value!r} holds control characters; give plain text")
         Viewer(role, institution)  # validates
         now = utcnow()
         if isinstance(expires, str):
@@ -214,7 +234,7 @@ class KeyStore:
         from matcher.state.times import utcnow
 
         now = utcnow()
-        row = table.revoke(self.state, key_id, now)
+        row = table.revoke(self.state, key_id, now) if _plain(key_id) else None
         if row is None:
             raise self._unknown(key_id)
         with self._lock:  # this process refuses it at once; others within cache_seconds

@@ -220,7 +220,7 @@ def api_router() -> APIRouter:
 
 def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
     engine = engine or load_engine(settings)
-    keys = KeyStore(settings.keys_file, settings.database_url)
+    keys = KeyStore(settings.keys_file, settings.database_url, touch_in_background=True)
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
 
     @asynccontextmanager

@@ -82,5 +82,6 @@ def test_no_server_errors(api_schema, admin_key, method, path, mode):
 
     run()
     assert statuses and max(statuses) < 500
-    if mode is GenerationMode.POSITIVE and path != "/api/technologies/{tech_id}":
+    # (an id drawn at random names no technology or key: 404 is the right answer there)
+    if mode is GenerationMode.POSITIVE and path not in ("/api/technologies/{tech_id}", "/api/admin/keys/{key_id}/revoke"):
         assert 200 in statuses, statuses  # valid input is served, not only refused

@@ -152,6 +152,10 @@ def test_keys_create_check_list_revoke(database_url, tmp_path):
         store.check("mk_unknown")
     with pytest.raises(ConfigError, match="officer, admin"):
         store.create("boss")
+    with pytest.raises(ConfigError, match="control characters"):
+        store.create("officer", label="a\x00b")
+    with pytest.raises(NotFoundError, match="no API key"):  # PostgreSQL would refuse the NUL itself
+        store.revoke("key_\x00")
     store.close()
 
 
