@@ -25,6 +25,8 @@ from matcher.state.url import normalise, redacted, sqlite_path
 log = logging.getLogger("matcher.state")
 #: seconds a SQLite writer waits for another one before giving up
 SQLITE_BUSY_SECONDS = 30
+#: seconds to wait for a PostgreSQL connection
+PG_CONNECT_SECONDS = 5
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -56,7 +58,9 @@ def _postgresql_engine(url: str) -> Engine:
         import psycopg  # noqa: F401
     except ImportError:  # pragma: no cover - a dependency
         raise ConfigError("a postgresql:// database URL needs psycopg 3: pip install 'psycopg[binary]'") from None
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    # a bounded connect timeout: a key check must fail (500, logged) rather than hang when the server is gone
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                         connect_args={"connect_timeout": PG_CONNECT_SECONDS})
 
 
 class StateStore:
