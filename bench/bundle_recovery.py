@@ -106,11 +106,11 @@ def main() -> None:
         raise SystemExit(f"real data absent (expected next to the repo in ../shared/data): {missing}")
 
     from matcher.build import build_index, load_encoders
-    from matcher.index import IndexStore
     from matcher.ingest import ingest_paths, write_corpus
     from matcher.matching.demand import DemandMatcher
     from matcher.records import DemandProfile
     from matcher.retrieval.config import resolve_pipeline
+    from matcher.store import IndexStore
 
     SCRATCH.mkdir(parents=True, exist_ok=True)
     pipeline = resolve_pipeline()

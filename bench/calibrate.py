@@ -30,7 +30,7 @@ import platform
 import random
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,19 +132,12 @@ def bound_variants(retriever: Any, text: str) -> dict[str, float]:
     ``all`` counts every analysed term (absent ones at document frequency 0), ``known`` only the terms the
     corpus holds, ``nobigram-oov`` drops absent Hangul bigrams (endings such as 합니/니다) but keeps
     absent words."""
-    bm25 = retriever.bm25_
     out = {"all": 0.0, "known": 0.0, "nobigram-oov": 0.0}
-    if bm25 is None:
-        return out
-    n_docs, indptr = len(bm25), bm25.weights_t_.indptr
-    for term, count in Counter(retriever.analyzer.analyze(text)).items():
-        col = bm25.vocab_.get(term)
-        df = 0 if col is None else int(indptr[col + 1] - indptr[col])
-        w = count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0)
+    for term, w, known in retriever.term_bounds(text):
         out["all"] += w
-        if col is not None:
+        if known:
             out["known"] += w
-        if col is not None or not term.startswith("#"):
+        if known or not term.startswith("#"):
             out["nobigram-oov"] += w
     return out
 

@@ -328,9 +328,9 @@ def run_family(name: str, number: int, args: argparse.Namespace, groups: dict[st
 
 
 def run_handwritten(args: argparse.Namespace, split: Callable[[str], list[str]]) -> dict[str, Any]:
-    from matcher.index import IndexStore
     from matcher.matching.demand import DemandMatcher
     from matcher.records import DemandProfile
+    from matcher.store import IndexStore
 
     rows = [json.loads(line) for line in HANDWRITTEN.read_text(encoding="utf-8").splitlines() if line.strip()]
     matcher = None
@@ -341,7 +341,7 @@ def run_handwritten(args: argparse.Namespace, split: Callable[[str], list[str]])
             corpus = index.parent / "corpus"
             for cmd in (["ingest", "corpora/demo", "--spec", "corpora/demo/sources.toml", "--out", str(corpus), "--quiet"],
                         ["build", "--corpus", str(corpus), "--index", str(index), "--quiet"]):
-                subprocess.run([sys.executable, "-m", "matcher.cli", *cmd], cwd=REPO, check=True)
+                subprocess.run([sys.executable, "-m", "service.cli", *cmd], cwd=REPO, check=True)
         matcher = DemandMatcher(IndexStore(index).load())
     n_split = n_match = n_bundle = 0
     misses = []
@@ -388,9 +388,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from matcher.index import IndexStore
     from matcher.matching.demand import DemandMatcher
     from matcher.matching.facets import split_requirements
+    from matcher.store import IndexStore
 
     t0 = time.perf_counter()
     if args.families == "none":  # the hand-written set alone: the real index is not needed

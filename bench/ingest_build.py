@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from matcher.build import build_index, load_encoders
-from matcher.index import IndexStore
 from matcher.ingest import ingest_paths, write_corpus
 from matcher.retrieval.config import resolve_pipeline
 from matcher.runtime import cpu_threads
 from matcher.search import Searcher
+from matcher.store import IndexStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERIES = ["이차전지 양극재", "자율주행 로봇 위치 추정", "semiconductor memory device", "항암제 조성물", "무선 전력 전송"]

@@ -76,11 +76,11 @@ def main() -> None:
         raise SystemExit(f"real data absent (expected next to the repo): {source}")
 
     from matcher.build import build_index, load_encoders
-    from matcher.index import IndexStore
     from matcher.ingest import ingest_paths, write_corpus
     from matcher.ingest.applicants import applicant_kind
     from matcher.licensing import CompanyDirectory, LicenseeConfig, LicenseeRanker, org_key
     from matcher.retrieval.config import resolve_pipeline
+    from matcher.store import IndexStore
 
     SCRATCH.mkdir(parents=True, exist_ok=True)
     pipeline = resolve_pipeline()
@@ -147,7 +147,7 @@ def main() -> None:
             run.append(first_rank(shuffled, relevant))
         volume = sorted(cands, key=lambda c: (-len([p for p in c.patents if p != pos]), c.key))
         ranks["most_patents"].append(first_rank([c.key for c in volume], relevant))
-        lexical = retriever.bm25_.score_weighted(retriever.query_terms(t.text)) if retriever.bm25_ else None
+        lexical = retriever.lexical_scores(t.text)
         values = []
         for c in cands:
             s = [float(lexical[p]) for p in c.patents if p != pos] if lexical is not None else []

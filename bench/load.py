@@ -104,7 +104,7 @@ def free_port() -> int:
 
 
 def matcher_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "matcher.cli", *args]
+    return [sys.executable, "-m", "service.cli", *args]
 
 
 def run(cmd: list[str], env: dict[str, str]) -> str:

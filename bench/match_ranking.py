@@ -34,10 +34,10 @@ def main() -> None:
         raise SystemExit(f"no index at {br.SCRATCH / 'index'}: run bench/bundle_recovery.py first")
 
     from matcher.build import load_encoders
-    from matcher.index import IndexStore
     from matcher.matching.demand import FACET_WEIGHT, DemandMatcher
     from matcher.records import DemandProfile
     from matcher.retrieval.config import resolve_pipeline
+    from matcher.store import IndexStore
 
     version = IndexStore(br.SCRATCH / "index").load(load_encoders(resolve_pipeline().encoders))
     groups: dict[str, list] = defaultdict(list)

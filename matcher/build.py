@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
 from matcher.errors import InputFileError, NotFoundError
+from matcher.groups import PatentGrouper, load_groups, save_groups, stability
 from matcher.index.factory import choose_backend
-from matcher.index.store import RECORDS, IndexStore, write_jsonl
-from matcher.matching.groups import PatentGrouper, load_groups, save_groups, stability
 from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.store.versions import RECORDS, IndexStore, write_jsonl
 
 if TYPE_CHECKING:
     from matcher.ingest import Corpus
@@ -71,7 +71,7 @@ class BuildResult:
 def _group(retriever: HybridRetriever, technologies: list[Technology], store: IndexStore) -> tuple[Any, dict[str, Any]]:
     """Convergence patent groups over the document vectors, ids carried over from the current version."""
     vectors = retriever.document_vectors()
-    tokens = getattr(retriever, "tokens_", None)
+    tokens = retriever.take_tokens()
     if vectors is None or tokens is None or len(technologies) < 4:
         return None, {"count": 0, "reason": "needs a multilingual dense channel, the lexical channel, ≥ 4 records"}
     previous = None
@@ -87,7 +87,6 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
     surfaces = [[] if t.confidential else retriever.analyzer.latin_surfaces(t.text) for t in technologies]
     grouper = PatentGrouper().fit(vectors, label_tokens, [t.institutions for t in technologies],
                                   [t.id for t in technologies], previous=previous, surfaces=surfaces)
-    del retriever.tokens_
     info: dict[str, Any] = {"count": len(grouper.groups_),
                             "convergence": sum(g.convergence for g in grouper.groups_)}
     if previous:

@@ -1,5 +1,8 @@
 """The ``matcher`` command: thin subcommands over library calls.
 
+This module holds the library's subcommands; ``serve`` is added by ``service.cli`` (the installed
+``matcher`` command, ``python -m service.cli``), so the library never imports the service.
+
 Exit status 0 on success; 2 with a one-line reason (naming the file) on a domain error; 130 when
 interrupted. ``--json`` prints machine-readable output on stdout; progress goes to stderr.
 """
@@ -10,7 +13,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,10 @@ from matcher.keys import DEFAULT_KEYS_FILE, KeyStore, keys_file_from_env
 
 _KEYS_FILE_HELP = (f"keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE}): keys kept there before are imported once; "
                    "the keys live in the state database, state.sqlite beside it unless MATCHER_DATABASE_URL is set")
+KEYS_FILE_HELP = _KEYS_FILE_HELP  # the same words for ``serve --keys-file`` (service.cli)
+
+#: adds subcommands to the parser (``service.cli`` adds ``serve``: the library never imports the service)
+AddCommands = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -210,8 +217,8 @@ def cmd_licensees(args: argparse.Namespace) -> int:
 
 
 def cmd_groups(args: argparse.Namespace) -> int:
-    from matcher.index import IndexStore
-    from matcher.matching.groups import load_groups
+    from matcher.groups import load_groups
+    from matcher.store import IndexStore
 
     store = IndexStore(args.index)
     path = store.current_path() / "groups.json"
@@ -227,7 +234,7 @@ def cmd_groups(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from matcher.index import IndexStore
+    from matcher.store import IndexStore
 
     store = IndexStore(args.index)
     manifest = store.read_manifest()
@@ -295,7 +302,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 def _resolve_institution(name: str, index: str | None) -> str:
     """The canonical name of ``name`` among the index's institutions (aliases, spacing, English names), or an
     error listing the known ones."""
-    from matcher.index.store import IndexStore
+    from matcher.store.versions import IndexStore
 
     index = index or os.environ.get("MATCHER_INDEX")
     if not index:
@@ -311,19 +318,8 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from service.app import create_app
-    from service.settings import ServiceSettings
-
-    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
+    """The ``matcher`` parser: the library's subcommands, plus those each of ``commands`` adds."""
     parser = argparse.ArgumentParser(prog="matcher", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -415,13 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_encoders)
 
-    p = sub.add_parser("serve", help="serve the API and the web page over an index")
-    p.add_argument("--index", required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--encoder")
-    p.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
-    p.set_defaults(func=cmd_serve)
+    for add in commands:
+        add(sub)
 
     p = sub.add_parser("keys", help="manage API keys of the service")
     keys = p.add_subparsers(dest="keys_command", required=True)
@@ -452,8 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, commands: Sequence[AddCommands] = ()) -> int:
+    """Run ``matcher ARGV`` with the library's subcommands plus ``commands`` (``service.cli`` adds ``serve``)."""
+    parser = build_parser(*commands)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from matcher.errors import ValidationError
-from matcher.index.store import IndexStore, IndexVersion, check_encoders
 from matcher.records import Technology
 from matcher.retrieval.relevance import RelevanceModel
+from matcher.store.versions import IndexStore, IndexVersion, check_encoders
 
 MAX_TOP_K = 1000
 MAX_QUERY_CHARS = 20_000

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check matcher service tests bench scripts
+.venv/bin/lint-imports --no-cache  # the layers of ARCHITECTURE.md (contracts in pyproject.toml)
 exec .venv/bin/python -m pytest -q -rs "$@"

@@ -22,15 +22,15 @@ import numpy as np
 from matcher.access import Viewer, visible_groups, visible_mask
 from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, MatcherError, NotFoundError
-from matcher.index import IndexStore, IndexVersion
+from matcher.groups import load_groups
 from matcher.licensing import LicenseeRanker
 from matcher.matching.demand import DemandMatcher
-from matcher.matching.groups import load_groups
 from matcher.matching.tablecache import TableCachingMatcher
 from matcher.records import Technology
 from matcher.retrieval.querycache import default_query_cache
 from matcher.runtime import configure_serving, encode_slots
 from matcher.search import Searcher, open_index
+from matcher.store import IndexStore, IndexVersion
 from service.cache import ResultCache
 from service.redact import without_server_paths
 from service.settings import ServiceSettings
@@ -110,7 +110,7 @@ class Snapshot:
                 retriever["bm25"] = {k: v for k, v in retriever["bm25"].items() if k != "terms"}
             dense = {}
             for name, entry in (retriever.get("dense") or {}).items():
-                rows = self.version.retriever.dense_.get(name, (None, None))[0]
+                rows = self.version.retriever.dense_rows(name)
                 entry = dict(entry)
                 if rows is not None:
                     entry["rows"] = int(mask[np.asarray(rows, dtype=np.int64)].sum())

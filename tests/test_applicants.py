@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from matcher.companies.forms import LEGAL_FORMS
 from matcher.ingest.applicants import (
-    LEGAL_FORMS,
     UNIT_SUFFIXES,
     applicant_kind,
     institutions_of,

@@ -67,7 +67,7 @@ def client(fake_demo_index, keys, encoders):
 
 @pytest.fixture(scope="module")
 def secret_titles(fake_demo_index):
-    from matcher.index import IndexStore
+    from matcher.store import IndexStore
 
     rows = [json.loads(line) for line in (IndexStore(fake_demo_index).current_path() / "technologies.jsonl").open()]
     by_id = {r["id"]: r for r in rows}
@@ -245,7 +245,7 @@ def test_counts_do_not_reveal_confidential_records(client, public_only_client, k
 def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo_index, encoders):
     keys_file = tmp_path / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
+    out = subprocess.run([sys.executable, "-m", "service.cli", "keys", "create", "--role", "officer",
                           "--institution", "누리대", "--index", str(fake_demo_index), "--keys-file", str(keys_file),
                           "--json"],
                          capture_output=True, text=True, env=env, timeout=120)
@@ -256,10 +256,10 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo
     assert oct(state.stat().st_mode & 0o777) == "0o600"
     assert all(key.encode() not in f.read_bytes() for f in tmp_path.glob("state.sqlite*"))
     assert json.loads(out.stdout)["institution"] == OWNER  # an alias is bound as the canonical name
-    bad = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "boss",
+    bad = subprocess.run([sys.executable, "-m", "service.cli", "keys", "create", "--role", "boss",
                           "--keys-file", str(keys_file)], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "officer" in bad.stderr and "admin" in bad.stderr
-    unknown = subprocess.run([sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
+    unknown = subprocess.run([sys.executable, "-m", "service.cli", "keys", "create", "--role", "officer",
                               "--institution", "없는대학교", "--index", str(fake_demo_index), "--keys-file", str(keys_file)],
                              capture_output=True, text=True, env=env, timeout=120)
     assert unknown.returncode == 2 and "unknown institution" in unknown.stderr and OWNER in unknown.stderr

@@ -111,7 +111,7 @@ def test_lexical_bound_is_an_upper_bound_and_ignores_request_phrasing():
 
 @pytest.fixture(scope="module")
 def demo_version(demo_index, minilm, use_m3):
-    from matcher.index import IndexStore
+    from matcher.store import IndexStore
 
     return IndexStore(demo_index).load({"minilm": minilm, "use-m3": use_m3})
 

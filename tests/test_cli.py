@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import DEMO
 
-MATCHER = [sys.executable, "-m", "matcher.cli"]
+MATCHER = [sys.executable, "-m", "service.cli"]
 
 
 def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -92,3 +92,20 @@ def test_nothing_usable_exits_non_zero(tmp_path):
     garbage.write_bytes(b"\x00\x01 not xml at all \xff")
     proc = run("ingest", str(garbage), "--out", str(tmp_path / "out"), "--json", ok=False)
     assert proc.returncode != 0 and "garbage.xml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_serve_comes_from_the_service():
+    """``matcher`` as installed is ``service.cli:main``: the library's parser plus ``serve`` (the library
+    never imports the service, so its own parser has no ``serve``)."""
+    import tomllib
+
+    from matcher import cli as library_cli
+    from service import cli as service_cli
+
+    scripts = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["matcher"] == "service.cli:main"
+    args = service_cli.build_parser().parse_args(["serve", "--index", "IDX", "--port", "8123"])
+    assert (args.command, args.index, args.port, args.func) == ("serve", "IDX", 8123, service_cli.cmd_serve)
+    with pytest.raises(SystemExit):
+        library_cli.build_parser().parse_args(["serve", "--index", "IDX"])
+    assert library_cli.build_parser().parse_args(["info", "--index", "IDX"]).command == "info"

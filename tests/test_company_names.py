@@ -14,7 +14,7 @@ from matcher.companies import (
     merges_report,
     strip_legal_forms,
 )
-from matcher.ingest.applicants import COMPANY_FORMS
+from matcher.companies.forms import COMPANY_FORMS
 from tests.conftest import shared_path
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from matcher.build import build_index
 from matcher.errors import ValidationError
-from matcher.index import IndexStore
 from matcher.matching.demand import DemandMatcher, filter_predicate, load_demand
 from matcher.records import DemandProfile, Technology
+from matcher.store import IndexStore
 from tests.conftest import DEMO
 
 DEMAND = json.loads((DEMO / "demands.jsonl").read_text(encoding="utf-8").splitlines()[0])
@@ -146,7 +146,7 @@ def test_scores_are_calibrated_relevance(matcher):
 def test_cli_contract(index_dir, tmp_path):
     f = tmp_path / "d.json"
     f.write_text(json.dumps(DEMAND, ensure_ascii=False), encoding="utf-8")
-    base = [sys.executable, "-m", "matcher.cli"]
+    base = [sys.executable, "-m", "service.cli"]
     out = subprocess.run([*base, "match", "--index", str(index_dir), "--demand", str(f), "--json", "--top-k", "3"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
@@ -165,7 +165,7 @@ def test_cli_contract(index_dir, tmp_path):
 
 
 def test_groups_built_with_the_index(index_dir, demo_corpus, minilm, use_m3):
-    base = [sys.executable, "-m", "matcher.cli"]
+    base = [sys.executable, "-m", "service.cli"]
     out = subprocess.run([*base, "groups", "--index", str(index_dir), "--json"], capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr

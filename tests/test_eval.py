@@ -18,7 +18,7 @@ MINI = REPO / "tests" / "fixtures" / "beir-mini"
 
 
 def matcher(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *args], capture_output=True, text=True, timeout=900)
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, timeout=900)
 
 
 def test_loader_keeps_judged_queries_only():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import ConfigError, InputFileError, ValidationError
-from matcher.matching.groups import (
+from matcher.groups import (
     Group,
     PatentGrouper,
     default_n_groups,
@@ -375,7 +375,7 @@ def test_stems_become_whole_words():
 def test_best_word_of_a_stem():
     from collections import Counter
 
-    from matcher.matching.groups import _best_word
+    from matcher.groups import _best_word
 
     assert _best_word(Counter({"images": 3, "image": 1, "imaging": 1})) == "image"  # a shorter word that begins it
     assert _best_word(Counter({"detects": 1, "detection": 3})) == "detection"      # else the most frequent
@@ -387,9 +387,9 @@ def test_demo_labels_are_whole_words(demo_index):
     """On the demo index no label term is a bare stem: each is a word written in some member's text."""
     import re
 
-    from matcher.index import IndexStore
-    from matcher.index.store import RECORDS
     from matcher.records import Technology
+    from matcher.store import IndexStore
+    from matcher.store.versions import RECORDS
 
     current = IndexStore(demo_index).current_path()
     groups = load_groups(current / "groups.json")

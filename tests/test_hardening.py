@@ -347,7 +347,7 @@ def test_cli_refuses_the_same_texts(tmp_path, demo_index):
     for args, reason in ((["search", "--index", str(demo_index), "!!!"], "query '!!!' has no letters or digits"),
                          (["match", "--index", str(demo_index), "--demand", str(demand)], "requirements.1"),
                          (["licensees", "--index", str(demo_index), "--text", "..."], "text '...' has no letters")):
-        out = subprocess.run([sys.executable, "-m", "matcher.cli", *args], capture_output=True, text=True, env=env,
+        out = subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=env,
                              timeout=120)
         assert out.returncode == 2 and reason in out.stderr, (args, out.stderr)
 
@@ -503,7 +503,7 @@ def server(demo_index, keys, tmp_path_factory):
     port = _free_port()
     audit = tmp_path_factory.mktemp("server-audit") / "audit.jsonl"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "MATCHER_MAX_BODY_BYTES": str(LIMIT), "MATCHER_AUDIT_LOG": str(audit)}
-    proc = subprocess.Popen([sys.executable, "-m", "matcher.cli", "serve", "--index", str(demo_index), "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--index", str(demo_index), "--port",
                              str(port), "--keys-file", str(keys[0])], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
     base = f"http://127.0.0.1:{port}"

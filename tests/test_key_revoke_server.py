@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 
 def _matcher(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=env,
                           cwd=REPO, timeout=120)
 
 
@@ -40,7 +40,7 @@ def test_revoked_key_is_refused_by_a_running_server_within_a_second(demo_index, 
     port = _free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "matcher.cli", "serve", "--index", str(demo_index),
+        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--index", str(demo_index),
                                  "--port", str(port), "--keys-file", str(keys_file)],
                                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     base = f"http://127.0.0.1:{port}"

@@ -11,12 +11,12 @@ import pytest
 
 from matcher.build import build_index
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index import IndexStore
 from matcher.ingest.corpus import Corpus
 from matcher.licensing import CompanyDirectory, LicenseeRanker
 from matcher.licensing.ranker import expected_max
 from matcher.records import Company, DemandProfile, Technology
 from matcher.retrieval.config import resolve_pipeline
+from matcher.store import IndexStore
 
 UNI = "가온대학교 산학협력단"
 
@@ -106,7 +106,7 @@ def test_visibility_and_errors(toy):
 
 
 def test_cli_contract(demo_index):
-    out = subprocess.run([sys.executable, "-m", "matcher.cli", "licensees", "--index", str(demo_index),
+    out = subprocess.run([sys.executable, "-m", "service.cli", "licensees", "--index", str(demo_index),
                           "--technology", "DEMO-0001", "--json", "--top-k", "5"],
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
@@ -114,7 +114,7 @@ def test_cli_contract(demo_index):
     rows = answer["candidates"]
     assert rows and all({"company", "relevance", "score", "evidence"} <= set(r) and r["evidence"] for r in rows)
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    bad = subprocess.run([sys.executable, "-m", "matcher.cli", "licensees", "--index", str(demo_index),
+    bad = subprocess.run([sys.executable, "-m", "service.cli", "licensees", "--index", str(demo_index),
                           "--technology", "NOPE"], capture_output=True, text=True, timeout=600)
     assert bad.returncode == 2 and "NOPE" in bad.stderr
 

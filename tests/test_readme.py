@@ -1,7 +1,7 @@
 """Every command of the README's "Using the `matcher` command" block runs verbatim on a fresh clone.
 
 The block's lines that start with ``matcher `` are run in README order (ingest before build, keys before
-serve), as real subprocesses (``matcher`` = ``python -m matcher.cli`` of this checkout), in a temporary
+serve), as real subprocesses (``matcher`` = ``python -m service.cli`` of this checkout), in a temporary
 directory laid out like a fresh clone: ``corpora/`` and ``models/`` copied, nothing under ``var/``, and
 ``../shared`` pointing at the real ``../shared/data`` beside this repository (lines that read it are marked
 ``shared`` and skip with a reason when it is absent, and so do later lines using what they wrote).
@@ -35,7 +35,7 @@ import pytest
 
 from tests.conftest import REPO, SHARED_DATA
 
-MATCHER = [sys.executable, "-m", "matcher.cli"]
+MATCHER = [sys.executable, "-m", "service.cli"]
 SECTION = "## Using the `matcher` command"
 
 

@@ -70,6 +70,34 @@ def test_save_load(retriever, tmp_path, minilm, use_m3):
             (h.position, round(h.score, 5)) for h in retriever.search(q, 4)]
 
 
+def test_public_face(retriever, minilm, use_m3):
+    """What other modules read of a retriever: counts, routes, channels, lexical scores and bounds."""
+    assert retriever.document_count == len(DOCS)
+    assert retriever.primary_encoder == "use-m3" and retriever.encoder("minilm") is minilm
+    assert dict(retriever.encoders) == {"minilm": minilm, "use-m3": use_m3}
+    with pytest.raises(TypeError):
+        retriever.encoders["x"] = minilm  # read-only
+    with pytest.raises(ConfigError, match="no encoder 'nope' in pipeline 'hybrid'"):
+        retriever.encoder("nope")
+    assert retriever.dense_rows("use-m3").tolist() == list(range(len(DOCS)))
+    assert retriever.dense_rows("minilm").tolist() == [3, 4]  # the English documents
+    assert retriever.dense_rows("nope") is None
+    assert retriever.translates_queries
+    scores = retriever.lexical_scores("이동로봇 경로")
+    assert scores.shape == (len(DOCS),) and int(np.argmax(scores)) == 5
+    bounds = retriever.term_bounds("배터리 충전 상태 추정이 필요합니다")
+    assert bounds and all(w > 0 for _, w, _ in bounds) and any(known for _, _, known in bounds)
+    assert 0 < retriever.lexical_bound("배터리 충전 상태 추정이 필요합니다") < sum(w for _, w, _ in bounds)
+    assert retriever.take_tokens() is None  # fitted without keep_tokens
+
+
+def test_kept_tokens_are_taken_once():
+    bm25 = HybridRetriever(resolve_pipeline("bm25"), {}).fit(DOCS, keep_tokens=True)
+    tokens = bm25.take_tokens()
+    assert tokens is not None and len(tokens) == len(DOCS) and bm25.take_tokens() is None
+    assert bm25.primary_encoder is None and bm25.dense_rows("minilm") is None and not bm25.translates_queries
+
+
 def test_lexical_only_pipeline(minilm):
     bm25 = HybridRetriever(resolve_pipeline("bm25"), {}).fit(DOCS)
     hits = bm25.search("이동로봇 경로", 2)

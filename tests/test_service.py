@@ -80,7 +80,7 @@ def _free_port() -> int:
 def test_real_server(index_dir, keys_file, officer_key):
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matcher.cli", "serve", "--index", str(index_dir), "--port", str(port),
+        [sys.executable, "-m", "service.cli", "serve", "--index", str(index_dir), "--port", str(port),
          "--keys-file", str(keys_file)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

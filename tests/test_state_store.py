@@ -97,10 +97,10 @@ def test_sqlite_file_settings(tmp_path):
 def test_database_urls(tmp_path, monkeypatch):
     monkeypatch.delenv("MATCHER_DATABASE_URL", raising=False)
     assert database_url_from_env(None, tmp_path / "keys.json") == f"sqlite:///{tmp_path / 'state.sqlite'}"
-    assert database_url_from_env(None, None) == "sqlite:///var/state.sqlite"
+    assert database_url_from_env(None, "var/keys.json") == "sqlite:///var/state.sqlite"
     monkeypatch.setenv("MATCHER_DATABASE_URL", "postgres://u:pw@db/matcher")
-    assert database_url_from_env(None, None) == "postgresql+psycopg://u:pw@db/matcher"
-    assert database_url_from_env("sqlite:///x.sqlite") == "sqlite:///x.sqlite"  # the flag wins
+    assert database_url_from_env(None, "var/keys.json") == "postgresql+psycopg://u:pw@db/matcher"
+    assert database_url_from_env("sqlite:///x.sqlite", "var/keys.json") == "sqlite:///x.sqlite"  # the flag wins
     assert redacted("postgresql+psycopg://u:pw@db/matcher") == "postgresql+psycopg://u:***@db/matcher"
     for bad in ("mysql://u@h/db", "var/state.sqlite", "sqlite://", "sqlite:///:memory:"):
         with pytest.raises(ConfigError) as err:

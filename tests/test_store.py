@@ -9,9 +9,9 @@ import pytest
 
 from matcher.build import build_index
 from matcher.errors import IndexMismatchError, NotFoundError
-from matcher.index import IndexStore
 from matcher.retrieval.config import PipelineConfig, resolve_pipeline
 from matcher.search import Searcher, open_index
+from matcher.store import IndexStore
 
 DENSE = PipelineConfig.dense_only("minilm")
 

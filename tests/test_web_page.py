@@ -76,7 +76,7 @@ BOUND_INSTITUTION = "누리대학교 산학협력단"
 
 def _create_key(keys_file: Path, env: dict[str, str], *extra: str) -> str:
     created = subprocess.run(
-        [sys.executable, "-m", "matcher.cli", "keys", "create", "--role", "officer",
+        [sys.executable, "-m", "service.cli", "keys", "create", "--role", "officer",
          "--keys-file", str(keys_file), "--json", *extra],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -98,7 +98,7 @@ def server(browser_available, demo_index, tmp_path_factory):
     log = tmp / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", "serve", "--index", str(demo_index),
+            [sys.executable, "-m", "service.cli", "serve", "--index", str(demo_index),
              "--host", "127.0.0.1", "--port", str(port), "--keys-file", str(keys_file)],
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
         )

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from matcher.ingest.applicants import COMPANY_FORMS
+from matcher.companies.forms import COMPANY_FORMS
 
 __all__ = [
     "CompanyName",

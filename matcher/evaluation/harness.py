@@ -64,7 +64,7 @@ def run_pipeline(
     texts = [dataset.queries[q] for q in query_ids]
     for enc in cached.values():  # one batch per encoder, so each query is embedded once
         enc.encode_queries(texts, progress=progress)
-    if retriever.translator_ is not None and config.dense_multi:
+    if retriever.translates_queries and config.dense_multi:
         words = sorted({w for t in texts if not retriever.is_korean(t) for w in content_words(t)})
         cached[config.dense_multi].encode_queries(words)
     run: dict[str, dict[str, float]] = {}

@@ -51,10 +51,10 @@ import numpy as np
 from scipy.stats import norm
 
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index.store import IndexVersion
 from matcher.licensing.directory import CompanyDirectory, OrgProfile, org_key
 from matcher.records import Technology
 from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel
+from matcher.store.versions import IndexVersion
 
 
 @dataclass(frozen=True)
@@ -193,10 +193,10 @@ class LicenseeRanker:
 
     def _cosines(self, query: str, texts: list[str]) -> np.ndarray:
         retriever = self.version.retriever
-        name = retriever.config.dense_multi or retriever.config.dense_en
+        name = retriever.primary_encoder
         if not name or not texts:
             return np.zeros(len(texts))
-        encoder = retriever.encoders[name]
+        encoder = retriever.encoder(name)
         missing = [t for t in texts if t not in self._vectors]
         if missing:
             for t, v in zip(missing, encoder.encode_queries(missing), strict=True):

@@ -1,1 +1,1 @@
-"""Demand matching: requirement facets, matches with evidence, convergence bundles, patent groups."""
+"""Demand matching: requirement facets, matches with evidence, convergence bundles."""

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from matcher.errors import ValidationError
-from matcher.index.store import IndexVersion
 from matcher.institutions import InstitutionRegistry
 from matcher.matching.facets import split_requirements
 from matcher.records import DemandProfile, Technology, check_iso_date
 from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel, title_overlap, with_title
+from matcher.store.versions import IndexVersion
 
 FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_status", "trl_min", "trl_max")
 POOL = 50

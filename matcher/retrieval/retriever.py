@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,15 @@ class Scored:
 
 
 class HybridRetriever:
-    """Fit on document texts; search with a query text, optional position filter and top-k."""
+    """Fit on document texts; search with a query text, optional position filter and top-k.
+
+    Other modules use the public face only: :meth:`search`, :meth:`prepare`, :meth:`query_terms`,
+    :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
+    :meth:`document_vectors`, :meth:`dense_rows`, :meth:`encoder`, :meth:`take_tokens` and the read-only
+    ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``.
+    The fitted state (``n_``, ``korean_``, ``bm25_``, ``dense_``, ``translator_``, ``tokens_``) is this
+    class's own: it is written by :meth:`fit` and :meth:`load` and read here alone.
+    """
 
     def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto", *,
                  query_cache: QueryVectorCache | None = None) -> None:
@@ -49,13 +58,58 @@ class HybridRetriever:
         if missing:
             raise ConfigError(f"pipeline {config.name!r} needs encoder(s) {missing}; loaded: {sorted(encoders)}")
         self.config = config
-        self.encoders = dict(encoders)
+        self._encoders = dict(encoders)
         self.backend = backend
-        self.analyzer = Analyzer(config.analyzer)
+        self._analyzer = Analyzer(config.analyzer)
         #: query vectors by (encoder key, text): shared by every retriever of the process unless given
         self.query_cache = query_cache if query_cache is not None else default_query_cache()
         #: BM25 query terms by text (they depend on this retriever's analyzer and translator)
         self._terms_cache: LRU[str, dict[str, float]] = LRU(QUERY_TERMS_CACHE_SIZE)
+        self.tokens_: list[list[str]] | None = None  # analysed documents, kept by fit(keep_tokens=True)
+
+    # ------------------------------------------------------------------ public state
+    @property
+    def encoders(self) -> Mapping[str, Encoder]:
+        """The encoders of the pipeline's dense channels by name (read-only)."""
+        return MappingProxyType(self._encoders)
+
+    def encoder(self, name: str) -> Encoder:
+        """The encoder of dense channel ``name``."""
+        if name not in self._encoders:
+            raise ConfigError(f"no encoder {name!r} in pipeline {self.config.name!r}; loaded: {sorted(self._encoders)}")
+        return self._encoders[name]
+
+    @property
+    def primary_encoder(self) -> str | None:
+        """The encoder every query language is routed to (the multilingual one, else the English one);
+        ``None`` for a lexical-only pipeline."""
+        return self.config.dense_multi or self.config.dense_en
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The tokenizer of the lexical channel (language-aware; also used for evidence terms)."""
+        return self._analyzer
+
+    @property
+    def document_count(self) -> int:
+        """How many documents were fitted (positions are ``0 .. document_count - 1``)."""
+        return self.n_
+
+    @property
+    def translates_queries(self) -> bool:
+        """Whether English queries get translated Korean BM25 terms (a term translator was fitted)."""
+        return self.translator_ is not None
+
+    def dense_rows(self, name: str) -> np.ndarray | None:
+        """The positions dense channel ``name`` embeds (the English-only encoder skips Korean documents),
+        or ``None`` when the pipeline has no such channel."""
+        entry = self.dense_.get(name)
+        return None if entry is None else entry[0]
+
+    def take_tokens(self) -> list[list[str]] | None:
+        """The analysed tokens :meth:`fit` kept with ``keep_tokens`` (``None`` if none), forgotten once taken."""
+        tokens, self.tokens_ = self.tokens_, None
+        return tokens
 
     # ------------------------------------------------------------------ fitting
     def _rows_for(self, encoder: str) -> np.ndarray:
@@ -70,30 +124,31 @@ class HybridRetriever:
         cfg = self.config
         self._terms_cache.clear()  # terms depend on the translator fitted below
         self.n_ = len(texts)
+        self.tokens_ = None
         self.korean_ = np.array([hangul_share(t) >= cfg.korean_threshold for t in texts], dtype=bool)
         nouns: set[str] = set()
         self.bm25_: BM25 | None = None
         if cfg.lexical:
-            tokens = self.analyzer.analyze_many(texts, progress=progress, nouns=nouns)
+            tokens = self._analyzer.analyze_many(texts, progress=progress, nouns=nouns)
             self.bm25_ = BM25(cfg.k1, cfg.b).fit(tokens)
             if keep_tokens:
                 self.tokens_ = tokens
         self.dense_: dict[str, tuple[np.ndarray, VectorIndex]] = {}
         for name in cfg.encoders:
             rows = self._rows_for(name)
-            vectors = self.encoders[name].encode_documents([texts[i] for i in rows], progress=progress)
+            vectors = self._encoders[name].encode_documents([texts[i] for i in rows], progress=progress)
             backend = choose_backend(self.backend, len(rows))
             self.dense_[name] = (rows, create_index(backend, vectors.shape[1], len(rows)).fit(vectors))
         self.translator_: TermTranslator | None = None
         if cfg.lexical and cfg.translate and cfg.dense_multi and self.korean_.any():
             self.translator_ = TermTranslator(cfg.translate_topk, cfg.translate_min_cos).fit(
-                korean_vocabulary(nouns), self.encoders[cfg.dense_multi]
+                korean_vocabulary(nouns), self._encoders[cfg.dense_multi]
             )
         return self
 
     def document_vectors(self) -> np.ndarray | None:
         """Every document's vector from the multilingual encoder (row = position), if it keeps them flat."""
-        name = self.config.dense_multi or self.config.dense_en
+        name = self.primary_encoder
         if not name or name not in self.dense_:
             return None
         rows, index = self.dense_[name]
@@ -108,7 +163,7 @@ class HybridRetriever:
 
     def query_vectors(self, name: str, texts: Sequence[str]) -> np.ndarray:
         """Query vectors of ``texts`` by encoder ``name``, through the query-vector cache."""
-        return self.query_cache.vectors(self.encoders[name], texts)
+        return self.query_cache.vectors(self._encoders[name], texts)
 
     def _query_encoders(self, text: str) -> list[str]:
         """The encoders :meth:`search` will run ``text`` through (as routed there)."""
@@ -149,17 +204,17 @@ class HybridRetriever:
 
     def _query_terms(self, text: str) -> dict[str, float]:
         korean = self.is_korean(text)
-        terms: Counter[str] = Counter(self.analyzer.analyze(text))
+        terms: Counter[str] = Counter(self._analyzer.analyze(text))
         weights = {t: float(c) for t, c in terms.items()}
         if not korean and self.translator_ is not None and self.config.dense_multi:
             name = self.config.dense_multi
-            translated = self.translator_.translate(content_words(text), self.encoders[name],
+            translated = self.translator_.translate(content_words(text), self._encoders[name],
                                                     encode=lambda words: self.query_vectors(name, words))
             for options in translated.values():
                 for term, cos in options:
                     weights[term] = weights.get(term, 0.0) + cos
                     if self.config.translate_bigrams and self.config.analyzer.hangul_bigrams:
-                        grams = self.analyzer._bigrams(term)
+                        grams = self._analyzer._bigrams(term)
                         for g in grams:
                             weights[g] = weights.get(g, 0.0) + cos / len(grams)
         return weights
@@ -179,18 +234,37 @@ class HybridRetriever:
 
         if self.bm25_ is None:
             return 0.0
+        skip = request_terms(self._analyzer)
+        total = 0.0
+        for term, bound, known in self.term_bounds(text):
+            if term in skip or (not known and term.startswith("#")):
+                continue
+            total += bound
+        return float(total)
+
+    def term_bounds(self, text: str) -> list[tuple[str, float, bool]]:
+        """Each distinct analysed term of ``text`` (in order of first occurrence) with the highest BM25 score
+        it can add to a document, count·idf·(k1+1) (idf of document frequency 0 when the corpus lacks the
+        term), and whether the corpus holds it. Empty without a lexical channel."""
+        if self.bm25_ is None:
+            return []
         bm25 = self.bm25_
-        skip = request_terms(self.analyzer)
         n_docs = len(bm25)
         indptr = bm25.weights_t_.indptr  # row t of the term × document matrix: the documents holding t
-        total = 0.0
-        for term, count in Counter(self.analyzer.analyze(text)).items():
+        out = []
+        for term, count in Counter(self._analyzer.analyze(text)).items():
             col = bm25.vocab_.get(term)
-            if term in skip or (col is None and term.startswith("#")):
-                continue
             df = 0 if col is None else int(indptr[col + 1] - indptr[col])
-            total += count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0)
-        return float(total)
+            out.append((term, count * float(np.log1p((n_docs - df + 0.5) / (df + 0.5))) * (bm25.k1 + 1.0),
+                        col is not None))
+        return out
+
+    def lexical_scores(self, text: str) -> np.ndarray | None:
+        """Raw BM25 scores of every document (by position) for ``text``'s weighted query terms
+        (:meth:`query_terms`), or ``None`` without a lexical channel."""
+        if self.bm25_ is None:
+            return None
+        return self.bm25_.score_weighted(self.query_terms(text))
 
     def _dense_scores(self, name: str, text: str, mask: np.ndarray) -> np.ndarray:
         rows, index = self.dense_[name]
@@ -242,8 +316,9 @@ class HybridRetriever:
 
         lexical_raw = np.zeros(self.n_, dtype=np.float32)
         lexical_z = np.zeros(self.n_)
-        if self.bm25_ is not None:
-            lexical_raw = self.bm25_.score_weighted(self.query_terms(text))
+        scores = self.lexical_scores(text)
+        if scores is not None:
+            lexical_raw = scores
             lexical_z = normalise(lexical_raw, mask)
         dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
         dense_z = np.zeros(self.n_)

@@ -22,13 +22,11 @@ def default_database_url(keys_file: str | Path) -> str:
     return f"sqlite:///{Path(keys_file).parent / STATE_FILE_NAME}"
 
 
-def database_url_from_env(given: str | None = None, keys_file: str | Path | None = None) -> str:
+def database_url_from_env(given: str | None, keys_file: str | Path) -> str:
     """``given`` (e.g. ``--database-url``), else ``MATCHER_DATABASE_URL``, else SQLite beside ``keys_file``
-    (default ``var/keys.json``, so ``var/state.sqlite``); checked by :func:`normalise`."""
-    from matcher.keys import keys_file_from_env
-
+    (``var/keys.json`` → ``var/state.sqlite``); checked by :func:`normalise`."""
     url = (given or os.environ.get(DATABASE_URL_ENV) or "").strip()
-    return normalise(url or default_database_url(keys_file_from_env(keys_file)))
+    return normalise(url or default_database_url(keys_file))
 
 
 def normalise(url: str) -> str:

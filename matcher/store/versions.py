@@ -255,10 +255,10 @@ class IndexStore:
             check_encoders(path, built, given)
         technologies = [Technology.from_dict(row) for row in read_jsonl(path / RECORDS)]
         retriever = HybridRetriever.load(path, manifest["retriever"], given)
-        if retriever.n_ != len(technologies) or len(technologies) != manifest["count"]:
+        if retriever.document_count != len(technologies) or len(technologies) != manifest["count"]:
             raise IndexMismatchError(
                 f"{path}: manifest count {manifest['count']}, {len(technologies)} records, "
-                f"{retriever.n_} indexed; the version is corrupt, rebuild it"
+                f"{retriever.document_count} indexed; the version is corrupt, rebuild it"
             )
         return IndexVersion(path=path, manifest=manifest, technologies=technologies, retriever=retriever)
 

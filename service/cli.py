@@ -1,0 +1,50 @@
+"""The ``matcher`` command as installed: the library's subcommands (:mod:`matcher.cli`) plus ``serve``.
+
+``[project.scripts] matcher = "service.cli:main"``; ``python -m service.cli ARGS`` is the same command.
+``serve`` lives here because it starts this service: :mod:`matcher` never imports ``service`` or a web
+framework (the import contracts in ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from matcher import cli
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import ServiceSettings
+
+    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+    return 0
+
+
+def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``matcher serve`` to the subcommands ``sub`` of the ``matcher`` parser."""
+    p = sub.add_parser("serve", help="serve the API and the web page over an index")
+    p.add_argument("--index", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--encoder")
+    p.add_argument("--keys-file", type=Path, help=cli.KEYS_FILE_HELP)
+    p.set_defaults(func=cmd_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``matcher`` parser (library subcommands and ``serve``)."""
+    return cli.build_parser(add_serve)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(argv, commands=(add_serve,))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
