@@ -1,5 +1,5 @@
 """Build an index version from a corpus directory: embed what changed, index, then stage → check →
-activate it (``matcher/index/lifecycle.py``)."""
+activate it (``matcher/store/lifecycle.py``)."""
 
 from __future__ import annotations
 

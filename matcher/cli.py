@@ -20,9 +20,10 @@ from typing import Any
 from matcher.cli_index import add_index_commands
 from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
-from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env
+from matcher.keys import DEFAULT_KEYS_FILE, KeyStore, keys_file_from_env
 
-_KEYS_FILE_HELP = f"API keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE})"
+_KEYS_FILE_HELP = (f"keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE}): keys kept there before are imported once; "
+                   "the keys live in the state database, state.sqlite beside it unless MATCHER_DATABASE_URL is set")
 KEYS_FILE_HELP = _KEYS_FILE_HELP  # the same words for ``serve --keys-file`` (service.cli)
 
 #: adds subcommands to the parser (``service.cli`` adds ``serve``: the library never imports the service)
@@ -259,23 +260,45 @@ def cmd_encoders(args: argparse.Namespace) -> int:
     return 0
 
 
+_DATABASE_URL_HELP = ("the state database (env MATCHER_DATABASE_URL): sqlite:///PATH or postgresql://USER@HOST/DB; "
+                      "default: sqlite state.sqlite beside the keys file")
+
+
 def _keys_file(args: argparse.Namespace) -> Path:
     """``--keys-file``, else ``MATCHER_KEYS_FILE``, else ``DEFAULT_KEYS_FILE`` (the service's default too)."""
     return keys_file_from_env(args.keys_file)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    from matcher.keys import KeyStore
-
-    store = KeyStore(_keys_file(args))
+    store = _key_store(args)
     institution = args.institution
     if institution is not None:
         institution = _resolve_institution(institution, args.index)
-    key, record = store.create(args.role, institution)
-    data = {**record, "key": key, "keys_file": str(store.path)}
+    key, record = store.create(args.role, institution, expires=args.expires, label=args.label)
+    data = {**record, "key": key, "database": store.location}
     bound = f" bound to {record['institution']}" if record["institution"] else ""
-    _emit(data, args.json, f"{record['role']} key {record['id']}{bound} (shown once, stored hashed in "
-                           f"{store.path}):\n{key}")
+    until = f", expires {record['expires']}" if record["expires"] else ""
+    _emit(data, args.json, f"{record['role']} key {record['id']}{bound}{until} (shown once, stored hashed in "
+                           f"{store.location}):\n{key}")
+    return 0
+
+
+def _key_store(args: argparse.Namespace) -> KeyStore:
+    """The keys of ``--database-url`` / ``MATCHER_DATABASE_URL``, else of ``state.sqlite`` beside the keys file."""
+    from matcher.state.url import database_url_from_env
+
+    keys_file = _keys_file(args)
+    return KeyStore(keys_file, database_url_from_env(getattr(args, "database_url", None), keys_file))
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    """Exit 0 when the key is revoked (now or before), 2 for an unknown id (the known ones listed)."""
+    store = _key_store(args)
+    before = store.get(args.key_id)
+    record = store.revoke(args.key_id)
+    when = "already revoked at" if before["revoked"] else "revoked at"
+    _emit(record, args.json, f"{record['id']} ({record['role']}{', ' + record['institution'] if record['institution'] else ''}) "
+                             f"{when} {record['revoked']}; a running service refuses it within a second")
     return 0
 
 
@@ -291,10 +314,9 @@ def _resolve_institution(name: str, index: str | None) -> str:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    from matcher.keys import KeyStore
-
-    rows = KeyStore(_keys_file(args)).listing()
-    text = "\n".join(f"{r['id']}  {r['role']:<8} {r.get('institution') or '-'}  {r.get('created', '')}" for r in rows)
+    rows = _key_store(args).listing()
+    text = "\n".join(f"{r['id']}  {r['role']:<8} {r['status']:<8} {r.get('institution') or '-'}  created {r['created']}"
+                     f"  expires {r['expires'] or 'never'}  last used {r['last_used'] or 'never'}" for r in rows)
     _emit(rows, args.json, text or "(no keys)")
     return 0
 
@@ -410,12 +432,23 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     k.add_argument("--index", help="the index whose institutions --institution is checked against "
                    "(env MATCHER_INDEX)")
     k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
+    k.add_argument("--expires", help="when the key stops working: a date (2027-01-31, 00:00 UTC), a time "
+                   "(2027-01-31T18:00:00+09:00) or a duration from now (90m, 12h, 30d, 2w); default: never")
+    k.add_argument("--label", help="a note for people: whose key, what for (shown by `matcher keys list`)")
+    k.add_argument("--database-url", help=_DATABASE_URL_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_create)
     k = keys.add_parser("list", help="list API keys (without secrets)")
     k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
+    k.add_argument("--database-url", help=_DATABASE_URL_HELP)
     common(k)
     k.set_defaults(func=cmd_keys_list)
+    k = keys.add_parser("revoke", help="revoke an API key (a running service refuses it within a second)")
+    k.add_argument("key_id", help="the key's id, as `matcher keys list` shows it (key_…)")
+    k.add_argument("--keys-file", type=Path, help=_KEYS_FILE_HELP)
+    k.add_argument("--database-url", help=_DATABASE_URL_HELP)
+    common(k)
+    k.set_defaults(func=cmd_keys_revoke)
     return parser
 
 

@@ -1,7 +1,7 @@
 """``matcher index list | activate | rollback``: the index lifecycle from the command line.
 
 Registered on the ``matcher`` parser by :func:`add_index_commands`; the work is in
-``matcher/index/lifecycle.py``. An unknown version or one that fails its check exits 2 with a one-line
+``matcher/store/lifecycle.py``. An unknown version or one that fails its check exits 2 with a one-line
 reason (naming the version, and the known ones or what failed); the active version is then unchanged.
 """
 

@@ -8,9 +8,9 @@ export HF_HUB_OFFLINE=1
 M=.venv/bin/matcher
 $M ingest corpora/demo --spec corpora/demo/sources.toml --out var/demo/corpus --quiet
 $M build --corpus var/demo/corpus --index var/demo/index --quiet
-# an admin key for the page, in the one keys file that `matcher keys` and `matcher serve` share
-# (MATCHER_KEYS_FILE, default var/keys.json; it keeps only hashes, so a new key is made on every run)
-KEY=$($M keys create --role admin --json | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["key"])')
+# an admin key for the page, in the one state database that `matcher keys` and `matcher serve` share
+# (MATCHER_DATABASE_URL, default var/state.sqlite; it keeps only hashes, so a new key is made on every run)
+KEY=$($M keys create --role admin --label "scripts/demo.sh" --json | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["key"])')
 echo "serving on http://${HOST:-127.0.0.1}:${PORT:-8000}/  (Ctrl-C to stop)" >&2
 echo "Open http://${HOST:-127.0.0.1}:${PORT:-8000}/ and enter this key: $KEY" >&2
 exec $M serve --index var/demo/index --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

@@ -31,6 +31,7 @@ from service.audit import AuditLog, AuditMiddleware
 from service.auth import AdminDep, ViewerDep
 from service.errors import install_error_handlers
 from service.institutions import institution_listing
+from service.key_routes import key_router
 from service.lease import LeaseKeeper
 from service.limits import GuardMiddleware
 from service.redact import technology_for_officers
@@ -208,7 +209,7 @@ def api_router() -> APIRouter:
                  summary="Create an API key (the key is shown once)")
     def create_key(body: KeyCreateRequest, viewer: AdminDep, snap: SnapshotDep, request: Request) -> dict[str, Any]:
         institution = snap.version.registry.resolve(body.institution) if body.institution else None
-        key, record = request.app.state.keys.create(body.role, institution)
+        key, record = request.app.state.keys.create(body.role, institution, expires=body.expires, label=body.label)
         return {**record, "key": key}
 
     @router.get("/admin/keys", response_model=list[KeyInfo], tags=["admin"], responses=_ADMIN_ERRORS,
@@ -221,7 +222,7 @@ def api_router() -> APIRouter:
 
 def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
     engine = engine or load_engine(settings)
-    keys = KeyStore(settings.keys_file)
+    keys = KeyStore(settings.keys_file, settings.database_url, touch_in_background=True)
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
     lease = LeaseKeeper(engine, engine.store.root) if engine.store is not None else None  # retention spares it
 
@@ -229,7 +230,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not keys.records():
             log.warning("no API keys in %s: create one with 'matcher keys create --role admin --keys-file %s'",
-                        settings.keys_file, settings.keys_file)
+                        keys.location, settings.keys_file)
         log.info("request bodies up to %d bytes; audit log: %s%s", settings.max_body_bytes,
                  settings.audit_log or "none", " (with query texts)" if audit is not None and settings.audit_queries else "")
         engine.start()
@@ -241,6 +242,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
             if lease is not None:
                 lease.stop()
             engine.stop()
+            keys.close()
             if audit is not None:
                 audit.close()
 
@@ -271,5 +273,6 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
 
     app.include_router(api_router())
     app.include_router(admin_index_router())
+    app.include_router(key_router())  # revoke (service/key_routes.py)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="static")
     return app

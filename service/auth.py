@@ -35,14 +35,12 @@ def bearer_key(authorization: str | None) -> str | None:
 
 
 def authenticate(keys: KeyStore, authorization: str | None) -> tuple[dict[str, Any], Viewer]:
-    """``(key record without hash, viewer)`` for an ``Authorization`` header value; 401 otherwise."""
+    """``(key record without hash, viewer)`` for an ``Authorization`` header value; 401 otherwise (also for a
+    revoked or expired key: the store is read on every request, through a cache of under a second)."""
     key = bearer_key(authorization)
     if key is None:
         raise AuthenticationError("an API key is required: send 'Authorization: Bearer KEY'")
-    found = keys.authenticate(key)
-    if found is None:
-        raise AuthenticationError("the API key is not valid")
-    return found
+    return keys.check(key)  # unknown, revoked or expired: AuthenticationError saying which
 
 
 def get_viewer(

@@ -1,4 +1,4 @@
-"""The service's lease on the index version it serves (``matcher/index/leases.py``), kept fresh by a thread.
+"""The service's lease on the index version it serves (``matcher/store/leases.py``), kept fresh by a thread.
 
 While the app runs, ``INDEX/leases/<host>-<pid>-<token>.json`` names the version of the current snapshot;
 it is renewed every third of its lifetime (``MATCHER_LEASE_SECONDS``, default 120) and at once when the

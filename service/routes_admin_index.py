@@ -1,4 +1,4 @@
-"""Admin routes of the index lifecycle: list versions, activate one, roll back (``matcher/index/lifecycle.py``).
+"""Admin routes of the index lifecycle: list versions, activate one, roll back (``matcher/store/lifecycle.py``).
 
 Admin key required. Activation checks the version first (it loads, counts agree, one query runs); an
 unknown version is 404 listing the known ones, one that fails its check 409 naming what failed — the

@@ -15,8 +15,10 @@ from pydantic import (
 )
 
 from matcher.access import ROLES
+from matcher.errors import ConfigError
 from matcher.records import check_iso_date
 from matcher.search import check_query_text
+from matcher.state.times import parse_expiry
 
 #: longest query, demand text or licensee text; longest single requirement (characters)
 MAX_TEXT_CHARS = 5000
@@ -211,6 +213,20 @@ class Me(BaseModel):
 class KeyCreateRequest(BaseModel):
     role: Literal["officer", "admin"] = Field(description=f"one of {', '.join(ROLES)}")
     institution: _Name | None = Field(default=None, description="bind the key to this institution")
+    expires: str | None = Field(default=None, max_length=40, description=(
+        "when the key stops working: a date (2027-01-31, 00:00 UTC), a time (2027-01-31T18:00:00+09:00) or a "
+        "duration from now (90m, 12h, 30d, 2w); none: never"))
+    label: str | None = Field(default=None, max_length=200, description="a note for people (whose key, what for)")
+
+    @field_validator("expires")
+    @classmethod
+    def _future(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_expiry(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"role": "officer", "institution": "누리대학교 산학협력단"}]})
 
@@ -220,6 +236,11 @@ class KeyInfo(BaseModel):
     role: str
     institution: str | None = None
     created: str | None = None
+    label: str | None = None
+    expires: str | None = Field(default=None, description="UTC; null: never")
+    revoked: str | None = Field(default=None, description="UTC; null: not revoked")
+    last_used: str | None = Field(default=None, description="UTC, updated at most once a minute per key")
+    status: Literal["active", "expired", "revoked"] = "active"
 
 
 class CreatedKey(KeyInfo):

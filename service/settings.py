@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.errors import ConfigError
 from matcher.keys import DEFAULT_KEYS_FILE, keys_file_from_env  # one default for the service and the CLI
+from matcher.state.url import DATABASE_URL_ENV, default_database_url, normalise
 
 #: the default request body limit: the largest body the request schemas accept (a 5,000-character text
 #: and 20 requirements of 2,000 characters, JSON-escaped Korean) is about 270 KB
@@ -29,10 +30,13 @@ class ServiceSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies are refused (413) before they are read
     audit_log: Path | str | None = AUDIT_BESIDE_KEYS  # one JSON line per /api call; None or "": no audit log
     audit_queries: bool = False         # also record the query / demand texts in the audit log
+    # the state store (keys, ...): a database URL (MATCHER_DATABASE_URL); None: sqlite state.sqlite beside keys_file
+    database_url: str | None = field(default=None, repr=False)  # not in repr: it may hold a password
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", Path(self.index))
         object.__setattr__(self, "keys_file", Path(self.keys_file))
+        object.__setattr__(self, "database_url", normalise(self.database_url or default_database_url(self.keys_file)))
         if not isinstance(self.reload_interval, int | float) or self.reload_interval < 0:
             raise ConfigError(f"reload_interval must be a number of seconds >= 0, got {self.reload_interval!r}")
         if isinstance(self.max_body_bytes, bool) or not isinstance(self.max_body_bytes, int) or self.max_body_bytes < 1:
@@ -50,6 +54,7 @@ class ServiceSettings:
             "index": Path(os.environ.get("MATCHER_INDEX", "var/demo/index")),
             "encoder": os.environ.get("MATCHER_ENCODER") or None,
             "keys_file": keys_file_from_env(),
+            "database_url": os.environ.get(DATABASE_URL_ENV, "").strip() or None,
         }
         interval = os.environ.get("MATCHER_RELOAD_INTERVAL")
         if interval:

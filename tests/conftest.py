@@ -94,3 +94,39 @@ def fake_demo_index(demo_corpus, fake_encoders, tmp_path_factory):
     path = tmp_path_factory.mktemp("fake-demo-index") / "index"
     build_index(demo_corpus, path, encoders=dict(fake_encoders))
     return path
+
+
+# ---------------------------------------------------------------- state store (matcher/state/)
+#: a PostgreSQL database the tests may create throwaway databases in (scripts/pg-throwaway.sh sets it)
+TEST_DATABASE_URL_ENV = "MATCHER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty state database: SQLite in ``tmp_path``, and a new PostgreSQL database when
+    ``MATCHER_TEST_DATABASE_URL`` is set (dropped afterwards); the PostgreSQL variant skips otherwise."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.sqlite'}"
+        return
+    base = os.environ.get(TEST_DATABASE_URL_ENV)
+    if not base:
+        pytest.skip(f"no PostgreSQL to test against: set {TEST_DATABASE_URL_ENV} "
+                    "(e.g. eval \"$(bash scripts/pg-throwaway.sh start)\"; .ci/run does)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from matcher.state.url import normalise
+
+    url = make_url(normalise(base))
+    name = f"matcher_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -122,7 +122,7 @@ def test_admin_creates_and_lists_keys(client, keys):
     listing = call(client, "get", "/api/admin/keys", None, keys[1]["admin"])
     assert made["id"] in {k["id"] for k in listing.json()}
     assert made["key"] not in listing.text and "sha256" not in listing.text
-    assert made["key"] not in keys[0].read_text()
+    assert all(made["key"].encode() not in f.read_bytes() for f in keys[0].parent.glob("state.sqlite*"))
     assert call(client, "post", "/api/admin/keys", {"role": "boss"}, keys[1]["admin"]).status_code == 422
 
 
@@ -251,7 +251,10 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     key = json.loads(out.stdout)["key"]
-    assert key not in keys_file.read_text() and oct(keys_file.stat().st_mode & 0o777) == "0o600"
+    state = tmp_path / "state.sqlite"  # the keys live in the state database beside the keys file
+    assert json.loads(out.stdout)["database"] == f"sqlite:///{state}" and not keys_file.exists()
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
+    assert all(key.encode() not in f.read_bytes() for f in tmp_path.glob("state.sqlite*"))
     assert json.loads(out.stdout)["institution"] == OWNER  # an alias is bound as the canonical name
     bad = subprocess.run([sys.executable, "-m", "service.cli", "keys", "create", "--role", "boss",
                           "--keys-file", str(keys_file)], capture_output=True, text=True, env=env, timeout=120)
@@ -262,7 +265,7 @@ def test_key_created_by_the_command_is_accepted_by_a_new_app(tmp_path, fake_demo
     assert unknown.returncode == 2 and "unknown institution" in unknown.stderr and OWNER in unknown.stderr
     with TestClient(_app(fake_demo_index, keys_file, encoders)) as c:
         assert call(c, "get", "/api/me", None, key).json() == {"role": "officer", "institution": OWNER}
-        # a key created while the app runs is accepted too (the file is re-read when it changes)
+        # a key created while the app runs is accepted too (the store is read on each request)
         later, _ = KeyStore(keys_file).create("admin")
         assert call(c, "get", "/api/admin/keys", None, later).status_code == 200
 

@@ -87,9 +87,16 @@ def test_keys_create_and_list(built, capsys, tmp_path):
     keys = tmp_path / "keys.json"
     code, out, _ = run(capsys, "keys", "create", "--role", "officer", "--institution", "누리대",
                        "--index", str(built / "index"), "--keys-file", str(keys), "--json")
-    assert code == 0 and json.loads(out)["key"] not in keys.read_text()
+    made = json.loads(out)  # stored hashed in state.sqlite beside the keys file (no keys file is written)
+    assert code == 0 and all(made["key"].encode() not in f.read_bytes() for f in tmp_path.glob("state.sqlite*"))
     code, out, _ = run(capsys, "keys", "list", "--keys-file", str(keys), "--json")
-    assert code == 0 and len(json.loads(out)) == 1
+    assert code == 0 and len(json.loads(out)) == 1 and made["key"] not in out
+    code, out, _ = run(capsys, "keys", "revoke", made["id"], "--keys-file", str(keys), "--json")
+    assert code == 0 and json.loads(out)["status"] == "revoked"
+    code, _, err = run(capsys, "keys", "revoke", "key_nope", "--keys-file", str(keys))
+    assert code == 2 and "key_nope" in err and made["id"] in err
+    code, _, err = run(capsys, "keys", "create", "--role", "officer", "--expires", "soon", "--keys-file", str(keys))
+    assert code == 2 and "30d" in err
 
 
 def test_eval_beir_lexical_pipeline(capsys, tmp_path):

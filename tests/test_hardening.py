@@ -422,7 +422,7 @@ def test_audit_log_can_be_disabled(fake_demo_index, keys, engine, tmp_path):
     assert settings.audit_log is None
     with TestClient(create_app(settings, engine=engine)) as c:
         assert c.get("/api/me").status_code == 401
-    assert not (tmp_path / "k").exists()
+    assert not (tmp_path / "k" / "audit.jsonl").exists()  # (the directory holds the state database)
 
 
 def test_settings_from_env(monkeypatch, tmp_path):

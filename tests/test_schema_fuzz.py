@@ -49,13 +49,15 @@ OPERATIONS = [
     ("GET", "/health"), ("GET", "/api/me"), ("GET", "/api/index"), ("POST", "/api/search"), ("POST", "/api/match"),
     ("POST", "/api/bundles"), ("POST", "/api/licensees"), ("GET", "/api/groups"), ("GET", "/api/technologies/{tech_id}"),
     ("POST", "/api/admin/reload"), ("POST", "/api/admin/keys"), ("GET", "/api/admin/keys"),
+    ("POST", "/api/admin/keys/{key_id}/revoke"),
     ("GET", "/api/institutions"), ("POST", "/api/export/matches"), ("POST", "/api/export/bundles"),
     ("POST", "/api/export/licensees"),
     ("GET", "/api/admin/index/versions"), ("POST", "/api/admin/index/activate"), ("POST", "/api/admin/index/rollback"),
 ]
 #: valid input that may be refused every time (404, never a 5xx): generated ids and version names are not
 #: the index's, and a rollback target may be absent
-NO_200_REQUIRED = ("/api/technologies/{tech_id}", "/api/admin/index/activate", "/api/admin/index/rollback")
+NO_200_REQUIRED = ("/api/technologies/{tech_id}", "/api/admin/index/activate", "/api/admin/index/rollback",
+                   "/api/admin/keys/{key_id}/revoke")
 
 
 def test_schema_covers_every_operation(api_schema):
@@ -89,5 +91,6 @@ def test_no_server_errors(api_schema, admin_key, method, path, mode):
 
     run()
     assert statuses and max(statuses) < 500
+    # (an id drawn at random names no technology or key: 404 is the right answer there)
     if mode is GenerationMode.POSITIVE and path not in NO_200_REQUIRED:
         assert 200 in statuses, statuses  # valid input is served, not only refused

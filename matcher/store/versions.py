@@ -5,13 +5,13 @@ INDEX_DIR/
   CURRENT                      name of the version being served (replaced atomically)
   versions/<version>/          manifest.json, vectors.faiss|vectors.npy, technologies.jsonl, ...
   embeddings.sqlite            embedding cache (default location)
-  activations.jsonl            every switch of CURRENT (matcher/index/activations.py)
-  leases/<host>-<pid>-*.json   versions running services hold (matcher/index/leases.py)
+  activations.jsonl            every switch of CURRENT (matcher/store/activations.py)
+  leases/<host>-<pid>-*.json   versions running services hold (matcher/store/leases.py)
 ```
 A version is written aside (``versions/.staging-*``), renamed into place (:meth:`IndexStore.stage`), and
 only then is CURRENT flipped with an atomic ``os.replace`` (:meth:`IndexStore.point_current`): an
 interrupted build leaves the previous version serving. Builds check a staged version before the flip
-(``matcher/index/lifecycle.py``).
+(``matcher/store/lifecycle.py``).
 """
 
 from __future__ import annotations
