@@ -165,18 +165,18 @@ def main() -> None:
             t = time.perf_counter()
             out = matcher.bundles(demand, top_n=5)
             times.append(time.perf_counter() - t)
-            bundles = out["bundles"]
-            diag[f"verdict {out['verdict']}"] += 1
-            if any(not set(b["members"]) <= {m for row in b["coverage"] for m in row["members"]} for b in bundles):
+            bundles = out.bundles
+            diag[f"verdict {out.verdict}"] += 1
+            if any(not set(b.members) <= {m for row in b.coverage for m in row.members} for b in bundles):
                 diag["a bundle with a member that covers nothing"] += 1
-            ok = bool(bundles) and targets <= set(bundles[0]["members"])
-            ok5 = any(targets <= set(b["members"]) for b in bundles)
+            ok = bool(bundles) and targets <= set(bundles[0].members)
+            ok5 = any(targets <= set(b.members) for b in bundles)
             hit += ok
             hit5 += ok5
             ranked = top_ids(joined, 10)
             base_k += targets <= set(ranked[: len(targets)])
             base_10 += targets <= set(ranked)
-            reqs = out["requirements"]
+            reqs = out.requirements
             tops = [top_ids(r, 1)[:1] for r in reqs]
             tops = [x[0] for x in tops if x]
             if form == "A":

@@ -23,7 +23,7 @@ Method
 * Measures per family: ``split`` = the facet count equals the number of targets AND facet k holds at
   least 60 % of target k's name key words (Kiwi nouns, lower-cased) and more of them than of any other
   target's; ``match@5`` = every target id is in the top 5 of ``DemandMatcher.match``; ``bundle`` = the
-  best bundle (``DemandMatcher.bundles(top_n=5)["bundles"][0]["members"]``) holds every target.
+  best bundle (``DemandMatcher.bundles(top_n=5).bundles[0].members``) holds every target.
 * Hand-written set: ``corpora/demo/demands-handwritten.jsonl`` (illustrative) against the demo index
   (``--demo-index``, built from ``corpora/demo`` if absent): ``split`` = facet count equals the number
   of requirements; ``match@5`` = every requirement has an acceptable id in the match top 5; ``bundle`` =
@@ -308,8 +308,8 @@ def run_family(name: str, number: int, args: argparse.Namespace, groups: dict[st
             demand = DemandProfile(text=text)
             _reqs, matches = matcher.match(demand, 5)
             ok_match = targets <= {m.technology.id for m in matches[:5]}
-            bundles = matcher.bundles(demand, top_n=5).get("bundles") or []
-            ok_bundle = bool(bundles) and targets <= set(bundles[0]["members"])
+            bundles = matcher.bundles(demand, top_n=5).bundles
+            ok_bundle = bool(bundles) and targets <= set(bundles[0].members)
             n_match += ok_match
             n_bundle += ok_bundle
         if (not ok_split or ok_match is False or ok_bundle is False) and len(examples) < args.examples:
@@ -356,8 +356,8 @@ def run_handwritten(args: argparse.Namespace, split: Callable[[str], list[str]])
             _reqs, matches = matcher.match(demand, 5)
             top = {m.technology.id for m in matches[:5]}
             ok_match = all(ids & top for ids in expected)
-            bundles = matcher.bundles(demand, top_n=5).get("bundles") or []
-            best = set(bundles[0]["members"]) if bundles else set()
+            bundles = matcher.bundles(demand, top_n=5).bundles
+            best = set(bundles[0].members) if bundles else set()
             ok_bundle = all(ids & best for ids in expected)
             n_match += ok_match
             n_bundle += ok_bundle

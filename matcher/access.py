@@ -63,10 +63,28 @@ def visible_mask(technologies: Sequence[Technology], viewer: Viewer,
     return None if bool(mask.all()) else mask
 
 
+@dataclass(frozen=True)
+class VisibleGroup:
+    """A patent group as one viewer sees it: only the members it may see, and ``size``, ``institutions``
+    and ``convergence`` computed over them (never the centroid)."""
+
+    id: str
+    label: str
+    terms: tuple[str, ...]
+    members: tuple[str, ...]
+    institutions: tuple[str, ...]
+    size: int
+    convergence: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "terms": list(self.terms), "members": list(self.members),
+                "institutions": list(self.institutions), "size": self.size, "convergence": self.convergence}
+
+
 def visible_groups(groups: Iterable[Mapping[str, Any]], technologies: Mapping[str, Technology],
                    viewer: Viewer, min_institutions: int = 2,
-                   registry: InstitutionRegistry | None = None) -> list[dict[str, Any]]:
-    """Groups (as dicts) restricted to the members ``viewer`` may see.
+                   registry: InstitutionRegistry | None = None) -> list[VisibleGroup]:
+    """Groups (``Group.to_dict()`` rows) restricted to the members ``viewer`` may see.
 
     Members that are invisible (or unknown) are removed; ``size``, ``institutions`` and ``convergence``
     are recomputed from the visible members; groups left empty are dropped; the centroid (a mean over
@@ -78,8 +96,7 @@ def visible_groups(groups: Iterable[Mapping[str, Any]], technologies: Mapping[st
         if not members:
             continue
         insts = sorted({s for m in members for s in technologies[m].institutions if s})
-        row = {k: v for k, v in group.items() if k != "centroid"}
-        row.update(members=members, size=len(members), institutions=insts,
-                   convergence=len(insts) >= min_institutions)
-        out.append(row)
+        out.append(VisibleGroup(id=group["id"], label=group.get("label", ""), terms=tuple(group.get("terms", ())),
+                                members=tuple(members), institutions=tuple(insts), size=len(members),
+                                convergence=len(insts) >= min_institutions))
     return out

@@ -181,7 +181,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_bundles(args: argparse.Namespace) -> int:
     demand, matcher = _demand_and_matcher(args, 10)
-    result = matcher.bundles(demand, top_n=args.top_n, include_inactive=args.include_inactive)
+    result = matcher.bundles(demand, top_n=args.top_n, include_inactive=args.include_inactive).to_dict()
     lines = ["requirements: " + " | ".join(f"[{i}] {r}" for i, r in enumerate(result["requirements"])),
              f"{result['verdict']}: {result['message']}"]
     for n, b in enumerate(result["bundles"], 1):

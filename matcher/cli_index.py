@@ -10,21 +10,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matcher.store.lifecycle import Activation, VersionSummary
 
 Emit = Callable[[Any, bool, str], None]
 
 
-def _table(rows: list[dict[str, Any]], previous: str | None, leased: set[str]) -> str:
+def _table(rows: list[VersionSummary], previous: str | None, leased: set[str]) -> str:
     if not rows:
         return "(no versions)"
-    width = max(len("VERSION"), *(len(r["version"]) for r in rows))
+    width = max(len("VERSION"), *(len(r.version) for r in rows))
     lines = [f"  {'VERSION':<{width}}  {'CREATED':<20}  {'COUNT':>7}"]
     for r in rows:
-        notes = [n for n, on in (("active", r["active"]), ("rollback target", r["version"] == previous),
-                                 ("leased", r["version"] in leased)) if on]
-        count = "?" if r["count"] is None else str(r["count"])
-        lines.append(f"{'*' if r['active'] else ' '} {r['version']:<{width}}  {r['created'] or '?':<20}  "
+        notes = [n for n, on in (("active", r.active), ("rollback target", r.version == previous),
+                                 ("leased", r.version in leased)) if on]
+        count = "?" if r.count is None else str(r.count)
+        lines.append(f"{'*' if r.active else ' '} {r.version:<{width}}  {r.created or '?':<20}  "
                      f"{count:>7}{'  (' + ', '.join(notes) + ')' if notes else ''}")
     return "\n".join(lines)
 
@@ -36,7 +39,7 @@ def cmd_index_list(args: argparse.Namespace, emit: Emit) -> int:
 
     store = require_index(IndexStore(args.index))
     rows = list_versions(store)
-    emit(rows, args.json, _table(rows, rollback_target(store), set(leased_versions(store.root))))
+    emit([r.to_dict() for r in rows], args.json, _table(rows, rollback_target(store), set(leased_versions(store.root))))
     return 0
 
 
@@ -60,10 +63,10 @@ def cmd_index_rollback(args: argparse.Namespace, emit: Emit) -> int:
     return 0
 
 
-def _report(result: dict[str, Any], args: argparse.Namespace, emit: Emit) -> None:
-    text = (f"active: {result['active']} (was {result['previous']})" if result["changed"]
-            else f"active: {result['active']} (already active; nothing changed)")
-    emit({"active": result["active"]}, args.json, text)
+def _report(result: Activation, args: argparse.Namespace, emit: Emit) -> None:
+    text = (f"active: {result.active} (was {result.previous})" if result.changed
+            else f"active: {result.active} (already active; nothing changed)")
+    emit({"active": result.active}, args.json, text)
 
 
 def add_index_commands(sub: Any, common: Callable[[argparse.ArgumentParser], None], emit: Emit) -> None:

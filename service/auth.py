@@ -1,7 +1,8 @@
 """API keys on requests: ``Authorization: Bearer KEY`` → the caller's :class:`matcher.access.Viewer`.
 
 Missing or unknown keys are 401 (with ``WWW-Authenticate: Bearer``), an insufficient role is 403; both
-are raised as library errors and rendered by the one handler in ``service/errors.py``.
+are raised as library errors and rendered by the one handler in ``service/errors.py``. Routes take the
+caller through ``service/deps.py`` (``ViewerDep``, ``AdminDep``).
 
 The key of an ``/api`` request is checked by :class:`service.limits.GuardMiddleware` *before* the body is
 read (:func:`authenticate`); it leaves the caller in the request's scope (``VIEWER``, ``KEY_ID``), where
@@ -59,6 +60,3 @@ def require_admin(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
         raise PermissionDeniedError(f"this operation needs the admin role; the key's role is {viewer.role!r}")
     return viewer
 
-
-ViewerDep = Annotated[Viewer, Depends(get_viewer)]
-AdminDep = Annotated[Viewer, Depends(require_admin)]

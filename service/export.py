@@ -8,7 +8,7 @@ dict, or ``None`` when unknown or not visible to the caller).
 
 CSV is UTF-8 with a byte-order mark (Excel then opens Korean text correctly); a CSV text cell that a
 spreadsheet would run as a formula (``= + - @``, tab, carriage return) is prefixed with ``'``; XLSX cells
-are typed, so text is always stored as text.
+are typed, so text is always stored as text, without the control characters XLSX cannot hold.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -239,6 +240,8 @@ def to_xlsx(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], sheet: st
         values = []
         for c in columns:
             value = _value(row.get(c))
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # e.g. \x1f in a demand: XLSX cannot hold it
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text stays text: never a formula

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,21 @@ from matcher.institutions import InstitutionRegistry
 from matcher.records import Technology
 
 
+@dataclass(frozen=True)
+class InstitutionCount:
+    """One institution of the listing: canonical name, its other spellings, visible technologies."""
+
+    name: str
+    aliases: tuple[str, ...]
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "aliases": list(self.aliases), "count": self.count}
+
+
 def institution_listing(technologies: Sequence[Technology], mask: np.ndarray | None,
-                        registry: InstitutionRegistry) -> list[dict[str, Any]]:
-    """``[{"name", "aliases", "count"}]`` over the technologies ``mask`` lets through (``None``: all),
+                        registry: InstitutionRegistry) -> list[InstitutionCount]:
+    """The institutions (name, aliases, count) over the technologies ``mask`` lets through (``None``: all),
     most technologies first; institutions without visible technologies are left out."""
     counts: Counter[str] = Counter()
     spellings: dict[str, set[str]] = {}
@@ -38,6 +51,6 @@ def institution_listing(technologies: Sequence[Technology], mask: np.ndarray | N
     for name, count in counts.items():
         declared = registry.declared.get(name)
         aliases = (set(declared.aliases) if declared else set()) | spellings[name]
-        out.append({"name": name, "aliases": sorted(aliases - {name}), "count": count})
-    out.sort(key=lambda r: (-r["count"], r["name"]))
+        out.append(InstitutionCount(name=name, aliases=tuple(sorted(aliases - {name})), count=count))
+    out.sort(key=lambda r: (-r.count, r.name))
     return out

@@ -293,3 +293,72 @@ class Health(BaseModel):
     status: str
     index_version: str
     count: int
+
+
+class TechnologyRecord(BaseModel):
+    """One technology record (``matcher.records.Technology``), in its field order. Officers see only the
+    file name of ``source_file``."""
+
+    id: str
+    title: str
+    abstract: str = ""
+    claims: str = ""
+    applicants: list[str] = Field(default_factory=list)
+    institutions: list[str] = Field(default_factory=list)
+    ipc: list[str] = Field(default_factory=list)
+    application_number: str | None = None
+    application_date: str | None = None
+    publication_number: str | None = None
+    publication_date: str | None = None
+    registration_number: str | None = None
+    registration_date: str | None = None
+    legal_status: str | None = None
+    language: str = "ko"
+    title_en: str = ""
+    inventors: list[str] = Field(default_factory=list)
+    kind: str = "patent"
+    trl: int | None = None
+    confidential: bool = False
+    source_file: str = ""
+    source_row: int = 0
+    content_hash: str = ""
+
+
+class TechnologyGroup(BaseModel):
+    """A convergence patent group (특허군), restricted to the members the calling key may see."""
+
+    id: str
+    label: str
+    terms: list[str]
+    members: list[str] = Field(description="the visible members' technology ids")
+    institutions: list[str] = Field(description="institutions of the visible members")
+    size: int = Field(description="number of visible members")
+    convergence: bool = Field(description="true when the visible members span two or more institutions")
+
+
+class ManifestCounts(BaseModel):
+    technologies: int
+    companies: int | None = None
+    institutions: int | None = None
+    demands: int | None = None
+
+    model_config = ConfigDict(extra="allow")
+
+
+class IndexManifest(BaseModel):
+    """The served index version's manifest (what ``build_index`` wrote). For officers: counts over the
+    technologies the key may see, without the corpus hash, vocabulary size or any server file path; admins
+    see it whole. Other keys of the manifest are passed through as they are."""
+
+    version: str = Field(description="the index version's name")
+    created_at: str | None = None
+    format_version: int | None = None
+    count: int = Field(description="technologies (visible to the calling key)")
+    counts: ManifestCounts | None = None
+    pipeline: dict[str, Any] | None = Field(default=None, description="the retrieval pipeline's configuration")
+    encoders: dict[str, dict[str, Any]] | None = Field(default=None, description="encoder identities by name")
+    libraries: dict[str, str] | None = None
+    groups: dict[str, Any] | None = Field(default=None, description="count and convergence count of the groups")
+    retriever: dict[str, Any] | None = Field(default=None, description="BM25, dense and translation parts")
+
+    model_config = ConfigDict(extra="allow")

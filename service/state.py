@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.access import Viewer, visible_groups, visible_mask
+from matcher.access import Viewer, VisibleGroup, visible_groups, visible_mask
 from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, MatcherError, NotFoundError
 from matcher.groups import load_groups
@@ -82,7 +82,7 @@ class Snapshot:
             raise NotFoundError(f"no technology with id {tech_id!r} in index version {self.name}")
         return tech
 
-    def visible_groups(self, viewer: Viewer) -> list[dict[str, Any]]:
+    def visible_groups(self, viewer: Viewer) -> list[VisibleGroup]:
         if self.groups is None:
             return []
         return visible_groups(self.groups, self.by_id, viewer, registry=self.version.registry)
@@ -119,7 +119,7 @@ class Snapshot:
             out["retriever"] = retriever
         if isinstance(manifest.get("groups"), dict) and self.groups is not None:
             groups = self.visible_groups(viewer)
-            out["groups"] = {"count": len(groups), "convergence": sum(bool(g["convergence"]) for g in groups)}
+            out["groups"] = {"count": len(groups), "convergence": sum(g.convergence for g in groups)}
         return without_server_paths(out)  # type: ignore[no-any-return]
 
 

@@ -70,8 +70,8 @@ def _members_cover(bundle: dict) -> bool:
 
 def test_bundles_span_institutions(matcher):
     demand = DemandProfile(requirements=tuple(DEMAND["requirements"]))
-    first = matcher.bundles(demand, top_n=3)
-    assert first == matcher.bundles(demand, top_n=3)  # deterministic
+    first = matcher.bundles(demand, top_n=3).to_dict()
+    assert first == matcher.bundles(demand, top_n=3).to_dict()  # deterministic
     assert first["bundles"] and first["verdict"] in ("single_institution", "convergence", "partial")
     for b in first["bundles"]:
         assert _members_cover(b), b  # no passenger members
@@ -90,7 +90,7 @@ def test_single_institution_is_said_and_not_padded(matcher):
     every convergence option covers as well or better, with no member that covers nothing."""
     techs = matcher.version.technologies
     hanbit = [t for t in techs if t.institutions == ("한빛대학교 산학협력단",) and t.active and not t.confidential]
-    out = matcher.bundles(DemandProfile(requirements=(hanbit[0].title, hanbit[-1].title)), top_n=5)
+    out = matcher.bundles(DemandProfile(requirements=(hanbit[0].title, hanbit[-1].title)), top_n=5).to_dict()
     assert out["verdict"] == "single_institution", out["message"]
     assert out["single_institution"]["institution"] == "한빛대학교 산학협력단"
     assert "alone covers" in out["message"]
@@ -108,7 +108,7 @@ def test_inactive_records_are_never_proposed_unless_asked(matcher):
     demand = DemandProfile(requirements=(dead.title,))
     ids = [m.technology.id for m in matcher.match(demand, 10, min_relevance=0.0).matches]
     assert dead.id not in ids and ids
-    bundles = matcher.bundles(demand)
+    bundles = matcher.bundles(demand).to_dict()
     assert all(dead.id not in b["members"] for b in bundles["bundles"])
     again = matcher.match(demand, 10, include_inactive=True).to_dict()
     assert again["matches"][0]["id"] == dead.id and again["matches"][0]["active"] is False
@@ -196,13 +196,13 @@ def test_requirements_naming_titles_recover_those_technologies(matcher):
     techs = matcher.version.technologies
     first = techs[0]
     other = next(t for t in techs if not set(t.institutions) & set(first.institutions) and not t.confidential)
-    out = matcher.bundles(DemandProfile(requirements=(first.title, other.title)), top_n=3)
+    out = matcher.bundles(DemandProfile(requirements=(first.title, other.title)), top_n=3).to_dict()
     assert set(out["bundles"][0]["members"]) == {first.id, other.id}
     # the free form: one Korean sentence joining the two names
     def batchim(word: str) -> bool:
         return (ord(word[-1]) - 0xAC00) % 28 != 0
 
     text = f"{first.title}{'과' if batchim(first.title) else '와'} {other.title}{'을' if batchim(other.title) else '를'} 결합한 기술이 필요합니다"
-    out = matcher.bundles(DemandProfile(text=text), top_n=3)
+    out = matcher.bundles(DemandProfile(text=text), top_n=3).to_dict()
     assert len(out["requirements"]) == 2
     assert {first.id, other.id} <= set(out["bundles"][0]["members"])

@@ -116,18 +116,29 @@ def test_files_csv_bom_and_xlsx_with_korean_and_no_formulas():
         export.rows_for("jobs", {}, lookup)
 
 
+def test_xlsx_drops_control_characters_it_cannot_hold():
+    """A demand text may hold control characters (the schema fuzzer sent ``"0\x1f"``): the XLSX file leaves
+    them out instead of failing (500); the CSV keeps the text as it is."""
+    rows = export.bundle_rows({"requirements": ["0\x1f"], "bundles": [{"members": ["T1"], "coverage": [
+        {"requirement": 0, "text": "0\x1f", "members": ["T1"], "member": "T1", "relevance": 0.5}]}]})
+    sheet = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rows, export.BUNDLE_COLUMNS, "bundles"))).active
+    texts = [c.value for c in sheet[2] if isinstance(c.value, str)]
+    assert "0" in texts and not any("\x1f" in t for t in texts)
+    assert "0\x1f" in export.to_csv(rows, export.BUNDLE_COLUMNS).decode("utf-8-sig")
+
+
 def test_institution_listing_groups_spellings_and_respects_visibility():
     techs = [Technology(id=f"T{i}", title="t", institutions=names) for i, names in enumerate([
         ("누리대학교 산학협력단",), ("누리대학교산학협력단",), ("누리대학교 산학협력단", "한빛대학교"), ("한빛대",), ("기타연구원",)])]
     registry = InstitutionRegistry([Institution(name="한빛대학교 산학협력단", aliases=("한빛대", "한빛대학교"))], techs)
-    listing = {r["name"]: r for r in institution_listing(techs, None, registry)}
+    listing = {r.name: r.to_dict() for r in institution_listing(techs, None, registry)}
     assert listing["누리대학교 산학협력단"]["count"] == 3
     assert listing["누리대학교 산학협력단"]["aliases"] == ["누리대학교산학협력단"]
     assert listing["한빛대학교 산학협력단"]["count"] == 2 and "한빛대" in listing["한빛대학교 산학협력단"]["aliases"]
     import numpy as np
 
     hidden = institution_listing(techs, np.array([True, True, True, True, False]), registry)
-    assert "기타연구원" not in {r["name"] for r in hidden}
+    assert "기타연구원" not in {r.name for r in hidden}
 
 
 # ---------------------------------------------------------------- the routes

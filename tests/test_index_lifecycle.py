@@ -107,12 +107,12 @@ def test_no_activate_stages_and_checks_only(index, demo_corpus):
     assert (result.path / "manifest.json").is_file()
     assert len(log_of(index)) == 1  # staging is not an activation
     out = lifecycle.activate(store, result.version, by="cli:tester")
-    assert out == {"active": result.version, "previous": active, "changed": True}
+    assert out == lifecycle.Activation(active=result.version, previous=active, changed=True)
     assert store.current_name() == result.version
     last = log_of(index)[-1]
     assert (last["by"], last["action"], last["from"], last["to"]) == ("cli:tester", "activate", active, result.version)
     again = lifecycle.activate(store, result.version, by="cli:tester")
-    assert again["changed"] is False and len(log_of(index)) == 2  # already active: nothing logged
+    assert again.changed is False and len(log_of(index)) == 2  # already active: nothing logged
 
 
 def _drop_a_record(v: Path) -> None:
@@ -204,11 +204,11 @@ def test_rollback_goes_to_the_previously_active_version(index, demo_corpus):
     third = build(demo_corpus, index)
     assert lifecycle.rollback_target(store) == second
     out = lifecycle.rollback(store, by="api:k1", encoders=ENCODERS)
-    assert out["active"] == second and out["previous"] == third and store.current_name() == second
+    assert out.active == second and out.previous == third and store.current_name() == second
     last = log_of(index)[-1]
     assert (last["by"], last["action"], last["from"], last["to"]) == ("api:k1", "rollback", third, second)
-    assert lifecycle.rollback(store, by="api:k1")["active"] == third  # like `cd -`: back again
-    assert lifecycle.rollback(store, first, by="api:k1")["active"] == first  # or a chosen one
+    assert lifecycle.rollback(store, by="api:k1").active == third  # like `cd -`: back again
+    assert lifecycle.rollback(store, first, by="api:k1").active == first  # or a chosen one
     assert [e["to"] for e in log_of(index)] == [first, second, third, second, third, first]
 
 
@@ -221,7 +221,7 @@ def test_rollback_without_history_is_a_clear_error(index):
 def test_listing(index, demo_corpus):
     store = IndexStore(index)
     staged = build_index(demo_corpus, index, PIPELINE, encoders=ENCODERS, activate=False)
-    rows = lifecycle.list_versions(store)
+    rows = [r.to_dict() for r in lifecycle.list_versions(store)]
     assert [r["version"] for r in rows] == store.versions()
     assert all(set(r) == {"version", "active", "created", "count"} for r in rows)
     assert [r["active"] for r in rows] == [True, False] and rows[1]["version"] == staged.version
@@ -252,7 +252,7 @@ def test_build_keep_never_deletes_the_rollback_target(index, demo_corpus):
     for _ in range(3):
         build(demo_corpus, index, keep_versions=1)
     assert len(store.versions()) == 2  # the active one and the one before it
-    assert lifecycle.rollback(store, by="cli:tester")["active"] == store.versions()[0]
+    assert lifecycle.rollback(store, by="cli:tester").active == store.versions()[0]
 
 
 def test_lease_renew_and_release(tmp_path):

@@ -12,8 +12,9 @@ from matcher.access import Viewer
 from matcher.errors import ConfigError
 from matcher.keys import KeyStore
 from matcher.matching.demand import DemandMatcher
-from service.app import create_app, demand_of
+from service.app import create_app
 from service.cache import ResultCache, canonical
+from service.routes.match import demand_of
 from service.schemas import MatchRequest
 from service.settings import ServiceSettings
 from service.state import Snapshot, load_engine

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from matcher.matching.facets import split_requirements
 from matcher.records import DemandProfile, Technology, check_iso_date
 from matcher.retrieval.relevance import RELEVANCE_FLOOR, RelevanceModel, title_overlap, with_title
 from matcher.store.versions import IndexVersion
+
+if TYPE_CHECKING:
+    from matcher.matching.proposals import BundlesResult
 
 FILTER_KEYS = ("institutions", "ipc_prefixes", "date_from", "date_to", "legal_status", "trl_min", "trl_max")
 POOL = 50
@@ -296,7 +299,7 @@ class DemandMatcher:
         return MatchResult(reqs, matches, floor)
 
     def bundles(self, demand: DemandProfile, top_n: int = 5, candidates: int = 20, *,
-                visible: np.ndarray | None = None, include_inactive: bool = False) -> dict[str, Any]:
+                visible: np.ndarray | None = None, include_inactive: bool = False) -> BundlesResult:
         """Who covers the demand: one institution's own set when it can, convergence bundles across
         institutions where they cover as well or better, and the gaps (see ``matching/proposals.py``)."""
         from matcher.matching.proposals import propose

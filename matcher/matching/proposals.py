@@ -19,6 +19,7 @@ Rules (issue 10, "bundles without padding"):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -32,6 +33,78 @@ COVER_GAP_SCALE = 0.5
 #: largest own set shown for one institution
 MAX_SINGLE_SET = 8
 VERDICTS = ("single_institution", "convergence", "partial", "none")
+
+
+@dataclass(frozen=True)
+class RequirementCover:
+    """How a proposal covers one requirement: the members reaching the floor for it (best first), the best
+    of them (``None``: a gap of the proposal) and the best relevance any member has for it."""
+
+    requirement: int
+    text: str
+    members: tuple[str, ...]
+    member: str | None
+    relevance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requirement": self.requirement, "text": self.text, "members": list(self.members),
+                "member": self.member, "relevance": self.relevance}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed set: one institution's own (``kind = "single_institution"``) or a convergence bundle."""
+
+    kind: str
+    members: tuple[str, ...]
+    titles: tuple[str, ...]
+    technologies: tuple[dict[str, Any], ...]  # Technology.summary() of each member
+    institutions: tuple[str, ...]
+    relevance: float
+    covered: int
+    score: float
+    coverage: tuple[RequirementCover, ...]
+    gaps: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "members": list(self.members), "titles": list(self.titles),
+                "technologies": [dict(t) for t in self.technologies], "institutions": list(self.institutions),
+                "relevance": self.relevance, "covered": self.covered, "score": self.score,
+                "coverage": [c.to_dict() for c in self.coverage], "gaps": list(self.gaps)}
+
+
+@dataclass(frozen=True)
+class SingleInstitution:
+    """The institution whose own technologies cover the demand, with its set."""
+
+    institution: str
+    members: tuple[str, ...]
+    titles: tuple[str, ...]
+    relevance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"institution": self.institution, "members": list(self.members), "titles": list(self.titles),
+                "relevance": self.relevance}
+
+
+@dataclass(frozen=True)
+class BundlesResult:
+    """The bundles answer for one demand: ``verdict`` is one of :data:`VERDICTS`; ``gaps`` are the
+    requirements (by index) no candidate covers."""
+
+    requirements: tuple[str, ...]
+    gaps: tuple[int, ...]
+    relevance_floor: float
+    single_institution: SingleInstitution | None
+    bundles: tuple[Proposal, ...]
+    verdict: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requirements": list(self.requirements), "gaps": list(self.gaps),
+                "relevance_floor": self.relevance_floor,
+                "single_institution": None if self.single_institution is None else self.single_institution.to_dict(),
+                "bundles": [b.to_dict() for b in self.bundles], "verdict": self.verdict, "message": self.message}
 
 
 class _Table(Protocol):
@@ -90,32 +163,29 @@ class _Describer:
         n = int(self.coverable.sum())
         return covered, float(rel[self.coverable].mean()) if n else 0.0
 
-    def row(self, members: Sequence[int], kind: str, score: float) -> dict[str, Any]:
+    def row(self, members: Sequence[int], kind: str, score: float) -> Proposal:
         rel = self.table.relevance
         order = sorted(members, key=lambda m: (-float(rel[m].max()), m))
         coverage = []
         for j, text in enumerate(self.table.requirements):
             covering = sorted((m for m in order if rel[m, j] >= self.floor), key=lambda m: (-rel[m, j], m))
             best = max(order, key=lambda m: (rel[m, j], -m))
-            coverage.append({
-                "requirement": j, "text": text,
-                "members": [self.techs[m].id for m in covering],
-                "member": self.techs[covering[0]].id if covering else None,
-                "relevance": round(float(rel[best, j]), 3),
-            })
+            coverage.append(RequirementCover(
+                requirement=j, text=text, members=tuple(self.techs[m].id for m in covering),
+                member=self.techs[covering[0]].id if covering else None, relevance=round(float(rel[best, j]), 3)))
         covered, quality = self.quality(order)
-        return {
-            "kind": kind,
-            "members": [self.techs[m].id for m in order],
-            "titles": [self.techs[m].title for m in order],
-            "technologies": [self.techs[m].summary() for m in order],
-            "institutions": sorted({o for m in order for o in self.owners[m]}),
-            "relevance": round(quality, 3),
-            "covered": covered,
-            "score": round(score, 4),
-            "coverage": coverage,
-            "gaps": [c["requirement"] for c in coverage if not c["members"]],
-        }
+        return Proposal(
+            kind=kind,
+            members=tuple(self.techs[m].id for m in order),
+            titles=tuple(self.techs[m].title for m in order),
+            technologies=tuple(self.techs[m].summary() for m in order),
+            institutions=tuple(sorted({o for m in order for o in self.owners[m]})),
+            relevance=round(quality, 3),
+            covered=covered,
+            score=round(score, 4),
+            coverage=tuple(coverage),
+            gaps=tuple(c.requirement for c in coverage if not c.members),
+        )
 
 
 def _single(describer: _Describer, cover: np.ndarray, shortlist: list[int]) -> tuple[str, list[int], float] | None:
@@ -144,27 +214,28 @@ def _single(describer: _Describer, cover: np.ndarray, shortlist: list[int]) -> t
 
 def propose(table: _Table, techs: Sequence[Technology], registry: InstitutionRegistry,
             similarity: np.ndarray | None = None, *, top_n: int = 5, candidates: int = 20,
-            floor: float = 0.3) -> dict[str, Any]:
+            floor: float = 0.3) -> BundlesResult:
     """The bundles answer for one demand (see the module docstring)."""
     reqs = table.requirements
     owners = [owners_of(t, registry) for t in techs]
     describer = _Describer(table, techs, owners, floor)
-    gaps = [j for j in range(len(reqs)) if not (len(techs) and describer.coverable[j])]
-    answer: dict[str, Any] = {"requirements": reqs, "gaps": gaps, "relevance_floor": floor,
-                              "single_institution": None, "bundles": []}
+    gaps = tuple(j for j in range(len(reqs)) if not (len(techs) and describer.coverable[j]))
     if len(gaps) == len(reqs):
-        answer.update(verdict="none", message=(
-            f"no member technology answers any requirement (no relevance reaches {floor:.2f}): no bundle to propose"))
-        return answer
+        return BundlesResult(
+            requirements=tuple(reqs), gaps=gaps, relevance_floor=floor, single_institution=None, bundles=(),
+            verdict="none", message=(f"no member technology answers any requirement (no relevance reaches "
+                                     f"{floor:.2f}): no bundle to propose"))
     cover = selection_coverage(table.fused, table.relevance, floor)
     shortlist = _shortlist(cover, candidates)
     n_cov = len(reqs) - len(gaps)
-    bundles: list[dict[str, Any]] = []
+    bundles: list[Proposal] = []
+    single_set: SingleInstitution | None = None
     single = _single(describer, cover, shortlist)
     if single is not None:
         name, members, score = single
         row = describer.row(members, "single_institution", score)
-        answer["single_institution"] = {"institution": name, **{k: row[k] for k in ("members", "titles", "relevance")}}
+        single_set = SingleInstitution(institution=name, members=row.members, titles=row.titles,
+                                       relevance=row.relevance)
         bundles.append(row)
     sub = [cover[i] for i in shortlist]
     found = select_bundles(np.array(sub), [owners[i] for i in shortlist],
@@ -179,26 +250,24 @@ def propose(table: _Table, techs: Sequence[Technology], registry: InstitutionReg
         bundles.append(describer.row(members, "convergence", b.score))
         if len(bundles) >= top_n:
             break
-    answer["bundles"] = bundles[:top_n]
-    answer.update(_verdict(answer, n_cov, reqs, single))
-    return answer
+    chosen = tuple(bundles[:top_n])
+    verdict, message = _verdict(chosen, gaps, n_cov, reqs, single)
+    return BundlesResult(requirements=tuple(reqs), gaps=gaps, relevance_floor=floor, single_institution=single_set,
+                         bundles=chosen, verdict=verdict, message=message)
 
 
-def _verdict(answer: dict[str, Any], n_cov: int, reqs: list[str],
-             single: tuple[str, list[int], float] | None) -> dict[str, str]:
-    gap_text = "; ".join(reqs[j] for j in answer["gaps"])
-    gap_note = f" Not covered by any member technology: {gap_text}." if answer["gaps"] else ""
-    convergence = [b for b in answer["bundles"] if b["kind"] == "convergence"]
+def _verdict(bundles: Sequence[Proposal], gaps: Sequence[int], n_cov: int, reqs: Sequence[str],
+             single: tuple[str, list[int], float] | None) -> tuple[str, str]:
+    gap_text = "; ".join(reqs[j] for j in gaps)
+    gap_note = f" Not covered by any member technology: {gap_text}." if gaps else ""
+    convergence = [b for b in bundles if b.kind == "convergence"]
     if single is not None:
         alt = (f" {len(convergence)} convergence option(s) across institutions cover as well or better."
                if convergence else " No cross-institution bundle covers it as well.")
-        return {"verdict": "single_institution",
-                "message": f"{single[0]} alone covers all {n_cov} coverable requirement(s) with its own "
-                           f"technologies.{alt}{gap_note}"}
-    if convergence and convergence[0]["covered"] == n_cov:
-        return {"verdict": "convergence",
-                "message": f"No single institution covers the demand; convergence bundles across institutions "
-                           f"cover all {n_cov} coverable requirement(s).{gap_note}"}
-    best = max((b["covered"] for b in answer["bundles"]), default=0)
-    return {"verdict": "partial",
-            "message": f"The best proposal covers {best} of {len(reqs)} requirement(s).{gap_note}"}
+        return ("single_institution", f"{single[0]} alone covers all {n_cov} coverable requirement(s) with its own "
+                                      f"technologies.{alt}{gap_note}")
+    if convergence and convergence[0].covered == n_cov:
+        return ("convergence", f"No single institution covers the demand; convergence bundles across institutions "
+                               f"cover all {n_cov} coverable requirement(s).{gap_note}")
+    best = max((b.covered for b in bundles), default=0)
+    return "partial", f"The best proposal covers {best} of {len(reqs)} requirement(s).{gap_note}"

@@ -42,6 +42,32 @@ LOCK = ".lifecycle.lock"
 
 
 @dataclass(frozen=True)
+class Activation:
+    """What an activation or rollback did: the active version now, the one before, whether it changed."""
+
+    active: str
+    previous: str | None
+    changed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"active": self.active, "previous": self.previous, "changed": self.changed}
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One version of an index: its name, whether it is active, when it was built and its record count
+    (``None`` where the manifest cannot be read)."""
+
+    version: str
+    active: bool
+    created: str | None
+    count: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "active": self.active, "created": self.created, "count": self.count}
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """A version that passed its check: what was verified."""
 
@@ -175,21 +201,21 @@ def rollback_target(store: IndexStore) -> str | None:
 
 
 def _switch(store: IndexStore, name: str, *, by: str, action: str,
-            encoders: Mapping[str, Encoder] | None) -> dict[str, Any]:
+            encoders: Mapping[str, Encoder] | None) -> Activation:
     """Check ``name`` and make it active (caller holds the lock)."""
     require_version(store, name)
     current = store.current_name()
     if name == current:
-        return {"active": name, "previous": current, "changed": False}
+        return Activation(active=name, previous=current, changed=False)
     check_version(store, name, encoders)
     store.point_current(name)
     append_activation(store.root, by=by, action=action, previous=current, to=name)
-    return {"active": name, "previous": current, "changed": True}
+    return Activation(active=name, previous=current, changed=True)
 
 
 def activate(store: IndexStore, name: str, *, by: str, encoders: Mapping[str, Encoder] | None = None,
-             action: str = "activate") -> dict[str, Any]:
-    """Check version ``name`` and make it active; ``{"active", "previous", "changed"}``.
+             action: str = "activate") -> Activation:
+    """Check version ``name`` and make it active; what changed (:class:`Activation`).
 
     An unknown version is :class:`NotFoundError` (listing the known), one that fails its check
     :class:`VersionCheckError`; either way the active version is unchanged. Activating the active
@@ -199,7 +225,7 @@ def activate(store: IndexStore, name: str, *, by: str, encoders: Mapping[str, En
 
 
 def rollback(store: IndexStore, to: str | None = None, *, by: str,
-             encoders: Mapping[str, Encoder] | None = None) -> dict[str, Any]:
+             encoders: Mapping[str, Encoder] | None = None) -> Activation:
     """Activate ``to`` or, by default, the version active before the current one (from the log).
 
     Like ``cd -``, a second rollback returns to the version the first one left."""
@@ -254,9 +280,8 @@ def publish(store: IndexStore, write: Any, manifest: dict[str, Any], *, keep: in
     return path, report, activate
 
 
-def list_versions(store: IndexStore) -> list[dict[str, Any]]:
-    """Every version, oldest first: ``{"version", "active", "created", "count"}`` (``None`` where the
-    manifest cannot be read)."""
+def list_versions(store: IndexStore) -> list[VersionSummary]:
+    """Every version, oldest first (created and count ``None`` where the manifest cannot be read)."""
     current = store.current_name()
     rows = []
     for name in store.versions():
@@ -264,6 +289,6 @@ def list_versions(store: IndexStore) -> list[dict[str, Any]]:
             manifest = store.read_manifest(store.versions_dir / name)
         except (MatcherError, OSError):
             manifest = {}
-        rows.append({"version": name, "active": name == current, "created": manifest.get("created_at"),
-                     "count": manifest.get("count")})
+        rows.append(VersionSummary(version=name, active=name == current, created=manifest.get("created_at"),
+                                   count=manifest.get("count")))
     return rows

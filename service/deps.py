@@ -1,0 +1,55 @@
+"""The one dependencies module: what a route takes from the running app, as typed ``Annotated`` deps.
+
+Every route module (``service/routes/``) takes its inputs from here: the settings, the engine, the index
+version of the request (``SnapshotDep``: taken once per request — FastAPI caches a dependency within a
+request, so a route and its ``ResultsDep`` see the same version even when a swap happens meanwhile), that
+version's result cache, the key store, and the caller (``ViewerDep``; ``AdminDep`` refuses non-admins
+with 403 — the checks themselves are in ``service/auth.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from matcher.access import Viewer
+from matcher.keys import KeyStore
+from service.auth import get_viewer, require_admin
+from service.cache import ResultCache
+from service.settings import ServiceSettings
+from service.state import Engine, Snapshot
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_snapshot(engine: Annotated[Engine, Depends(get_engine)]) -> Snapshot:
+    """The index version this request uses from start to end (taken once; a swap does not change it)."""
+    return engine.snapshot
+
+
+def get_results(snap: Annotated[Snapshot, Depends(get_snapshot)]) -> ResultCache:
+    """The result cache of the request's index version (a new version never serves an old answer)."""
+    return snap.results
+
+
+def get_keys(request: Request) -> KeyStore:
+    return request.app.state.keys  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+ResultsDep = Annotated[ResultCache, Depends(get_results)]
+KeysDep = Annotated[KeyStore, Depends(get_keys)]
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+AdminDep = Annotated[Viewer, Depends(require_admin)]
+
+__all__ = ["AdminDep", "EngineDep", "KeysDep", "ResultsDep", "SettingsDep", "SnapshotDep", "ViewerDep",
+           "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot"]
