@@ -85,9 +85,9 @@ class SettingsFields(BaseModel):
                                  shown="the CPUs this process may use")
     models_dir: Path | None = _field(None, "the folder of `encoders.toml`, `pipelines.toml` and "
                                      "`calibration.json`", "a directory path", shown="the repository's `models/`")
-    keys_file: Path = _field(Path("var/keys.json"), "keys file of before the state store (`--keys-file` wins): "
-                             "imported once when present; its directory holds the default state database and "
-                             "audit log", "a file path")
+    keys_file: Path = _field(Path("var/keys.json"), "where API keys were kept before the state store (`--keys-file` "
+                             "wins): imported once when present; its directory holds the default state database "
+                             "and audit log", "a file path")
     database_url: str | None = _field(None, "the state store (API keys, ...): `sqlite:///PATH` or "
                                       "`postgresql://USER:PASSWORD@HOST/DB` (`--database-url` wins); `matcher keys` "
                                       "and the service must use the same one", "a database URL",
@@ -97,9 +97,10 @@ class SettingsFields(BaseModel):
     reload_interval: float = _field(2.0, "seconds between checks for a newly published index version; `0`: never",
                                     "a number of seconds >= 0", section="service")
     max_body_bytes: int = _field(DEFAULT_MAX_BODY_BYTES, "larger request bodies are refused with 413 before they "
-                                 f"are read (the largest the request schemas accept is about "
-                                 f"{LARGEST_REQUEST_BYTES // 1000} KB)", "a whole number of bytes >= 1",
-                                 section="service")
+                                 f"are read; the largest the request schemas accept is about "
+                                 f"{LARGEST_REQUEST_BYTES // 1000} KB (the request limits below)",
+                                 "a whole number of bytes >= 1", section="service",
+                                 shown=f"`{DEFAULT_MAX_BODY_BYTES}` ({DEFAULT_MAX_BODY_BYTES // 1024} KiB)")
     audit_log: Path | str | None = _field(AUDIT_BESIDE_KEYS, "the audit log (JSON lines, appended); blank: none",
                                           "a file path", shown="`audit.jsonl` beside the keys file",
                                           section="service")
