@@ -127,3 +127,11 @@ def test_the_service_view_has_the_models_defaults(monkeypatch, tmp_path):
     s = ServiceSettings.from_env(keys_file=tmp_path / "keys.json")
     assert s.index == tmp_path and s.audit_log == tmp_path / "audit.jsonl"
     assert "secret" not in repr(s) and "secret" not in repr(settings_from_env())
+
+
+def test_the_backend_choices_are_the_factorys():
+    from typing import get_args
+
+    from matcher.index.factory import BACKENDS
+
+    assert set(get_args(settings.IndexBackend)) == {*BACKENDS, "auto"}
