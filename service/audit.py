@@ -26,6 +26,7 @@ from typing import IO, Any
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from matcher.files import json_line
 from service.auth import KEY_ID, VIEWER
 from service.limits import api_path
 
@@ -47,7 +48,7 @@ class AuditLog:
         self._failed = False
 
     def write(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = json_line(entry, compact=True)
         with self._lock:
             try:
                 if self._fh is None:

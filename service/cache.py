@@ -13,7 +13,6 @@ Cached answers are shared between requests: route code must treat them as read-o
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -23,24 +22,22 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from matcher.errors import ConfigError
+from matcher.settings import default_of, settings_from_env
 
-#: Answers kept per index version. A match or bundles answer is a few tens of KiB of JSON-able dicts,
-#: so 256 entries stay within a few MiB.
-RESULT_CACHE_SIZE = 256
-#: Seconds an answer is served from the cache. Answers depend only on the index version (which the
-#: cache belongs to) and the request, so this bounds memory held by one-off requests, not staleness.
-RESULT_CACHE_TTL = 300.0
+#: Answers kept per index version (``MATCHER_RESULT_CACHE_SIZE``). A match or bundles answer is a few tens
+#: of KiB of JSON-able dicts, so 256 entries stay within a few MiB.
+RESULT_CACHE_SIZE: int = default_of("result_cache_size")
+#: Seconds an answer is served from the cache (``MATCHER_RESULT_CACHE_TTL``). Answers depend only on the
+#: index version (which the cache belongs to) and the request, so this bounds memory held by one-off
+#: requests, not staleness.
+RESULT_CACHE_TTL: float = default_of("result_cache_ttl")
 
 T = TypeVar("T")
 
 
 def _compute_slots() -> threading.BoundedSemaphore | None:
     """``MATCHER_COMPUTE_SLOTS`` (≥ 1): at most that many answers computed at once; unset or 0: unbounded."""
-    raw = os.environ.get("MATCHER_COMPUTE_SLOTS", "").strip()
-    try:
-        value = int(raw) if raw else 0
-    except ValueError:
-        raise ConfigError(f"MATCHER_COMPUTE_SLOTS must be an integer >= 0, got {raw!r}") from None
+    value = settings_from_env().compute_slots
     return threading.BoundedSemaphore(value) if value > 0 else None
 
 
@@ -48,19 +45,6 @@ def canonical(body: BaseModel | dict[str, Any] | None) -> str:
     """The request body as canonical JSON (sorted keys, defaults included): equal requests, equal text."""
     data = body.model_dump(mode="json") if isinstance(body, BaseModel) else (body or {})
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _env_number(name: str, default: float, kind: type) -> Any:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number >= 0, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be a number >= 0, got {raw!r}")
-    return value
 
 
 class ResultCache:
@@ -91,8 +75,8 @@ class ResultCache:
     @classmethod
     def from_env(cls) -> ResultCache:
         """Sized by ``MATCHER_RESULT_CACHE_SIZE`` (0 disables) and ``MATCHER_RESULT_CACHE_TTL`` (seconds)."""
-        return cls(int(_env_number("MATCHER_RESULT_CACHE_SIZE", RESULT_CACHE_SIZE, int)),
-                   float(_env_number("MATCHER_RESULT_CACHE_TTL", RESULT_CACHE_TTL, float)))
+        settings = settings_from_env()
+        return cls(settings.result_cache_size, settings.result_cache_ttl)
 
     @property
     def enabled(self) -> bool:

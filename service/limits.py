@@ -22,10 +22,11 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.errors import MatcherError
+from matcher.settings import env_name
 from service.auth import KEY_ID, VIEWER, authenticate
 
-#: the setting's name, as the 413 message cites it
-LIMIT_SETTING = "MATCHER_MAX_BODY_BYTES"
+#: the setting's variable, as the 413 message cites it
+LIMIT_SETTING = env_name("max_body_bytes")
 #: a 413 closes the connection: the rest of the body is not wanted
 CLOSE = {"Connection": "close"}
 

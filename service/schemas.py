@@ -18,11 +18,14 @@ from matcher.access import ROLES
 from matcher.errors import ConfigError
 from matcher.records import check_iso_date
 from matcher.search import check_query_text
+from matcher.settings import API_MAX_REQUIREMENT_CHARS as MAX_REQUIREMENT_CHARS
+from matcher.settings import API_MAX_REQUIREMENTS as MAX_REQUIREMENTS
+from matcher.settings import API_MAX_TEXT_CHARS as MAX_TEXT_CHARS
+from matcher.settings import API_MAX_TOP_K as MAX_TOP_K
 from matcher.state.times import parse_expiry
 
-#: longest query, demand text or licensee text; longest single requirement (characters)
-MAX_TEXT_CHARS = 5000
-MAX_REQUIREMENT_CHARS = 2000
+# the request limits (longest query, demand text or licensee text; requirements and their length; results)
+# are declared with the settings (matcher/settings.py), which derive the default body limit from them
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 # every text to search or match with goes through the library's one check (matcher.search.check_query_text)
@@ -40,8 +43,8 @@ _Date = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterV
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, examples=["자율주행 이동로봇의 실내 위치 추정"],
-                       description="≤ 5000 characters, with at least one letter or digit")
-    top_k: int = Field(default=10, ge=1, le=100)
+                       description=f"≤ {MAX_TEXT_CHARS} characters, with at least one letter or digit")
+    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "웨어러블 생체신호 모니터링", "top_k": 5}]})
 
@@ -89,11 +92,12 @@ class DemandRequest(BaseModel):
 
     # requirements come first so that the check on ``text`` (which needs one of the two) can see them
     requirements: list[_Requirement] | None = Field(
-        default=None, max_length=20, examples=[["실내 위치 추정", "장애물 회피"]],
-        description="explicit requirement facets (otherwise split from the text); at most 20, each ≤ 2000 chars")
+        default=None, max_length=MAX_REQUIREMENTS, examples=[["실내 위치 추정", "장애물 회피"]],
+        description=f"explicit requirement facets (otherwise split from the text); at most {MAX_REQUIREMENTS}, "
+                    f"each ≤ {MAX_REQUIREMENT_CHARS} chars")
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, validate_default=True,
                              examples=["실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술이 필요합니다."],
-                             description="the demand in free text (≤ 5000 chars, with letters or digits); "
+                             description=f"the demand in free text (≤ {MAX_TEXT_CHARS} chars, with letters or digits); "
                                          "needed when there are no requirements")
     filters: Filters | None = None
     include_inactive: bool = Field(
@@ -114,7 +118,7 @@ class DemandRequest(BaseModel):
 
 
 class MatchRequest(DemandRequest):
-    top_k: int = Field(default=10, ge=1, le=100)
+    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
     min_relevance: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="leave out matches below this calibrated relevance (default: the service's relevance floor)")
@@ -138,8 +142,8 @@ class LicenseesRequest(BaseModel):
     members: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
         default=None, min_length=1, max_length=4, description="a bundle: 1–4 technology ids")
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, validate_default=True,
-                             description="free text of a technology (≤ 5000 chars, with letters or digits)")
-    top_k: int = Field(default=10, ge=1, le=100)
+                             description=f"free text of a technology (≤ {MAX_TEXT_CHARS} chars, with letters or digits)")
+    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
     include_institutions: bool = Field(
         default=False, description="also propose universities, institutes, hospitals and public bodies")
     include_inactive: bool = Field(

@@ -147,10 +147,6 @@ class Engine:
         return self.snapshot.version
 
     @property
-    def searcher(self) -> Searcher:
-        return self.snapshot.searcher
-
-    @property
     def encoders(self) -> Mapping[str, Encoder]:
         return self.snapshot.version.retriever.encoders
 

@@ -178,11 +178,18 @@ def test_concurrent_callers_keep_their_own_key(client, keys):
 
 
 def test_the_largest_valid_request_fits_the_default_limit():
-    largest = {"text": "가" * 5000, "requirements": ["나" * 2000] * 20, "top_k": 100,
+    from matcher import settings
+    from service.schemas import MatchRequest
+
+    largest = {"text": "가" * settings.API_MAX_TEXT_CHARS,
+               "requirements": ["나" * settings.API_MAX_REQUIREMENT_CHARS] * settings.API_MAX_REQUIREMENTS,
+               "top_k": settings.API_MAX_TOP_K,
                "filters": {"institutions": ["다" * 200] * 50, "ipc_prefixes": ["G06N" * 5] * 50,
                            "legal_status": ["라" * 200] * 20, "date_from": "2000-01-01", "date_to": "2030-12-31",
                            "trl_min": 1, "trl_max": 9}}
+    MatchRequest(**largest)  # valid: the schemas' limits are the settings' limits
     assert len(json.dumps(largest).encode()) < DEFAULT_MAX_BODY_BYTES  # \\uXXXX-escaped, as Python clients send
+    assert DEFAULT_MAX_BODY_BYTES == 512 * 1024 > settings.LARGEST_REQUEST_BYTES  # the documented default
     assert ServiceSettings(index=Path("x")).max_body_bytes == DEFAULT_MAX_BODY_BYTES
 
 

@@ -268,16 +268,17 @@ def test_lease_renew_and_release(tmp_path):
 
 
 def test_keep_and_lease_settings_are_checked(monkeypatch):
-    from matcher.config import Settings
+    from matcher.settings import settings_from_env
     from matcher.store.leases import lease_seconds
 
     monkeypatch.setenv("MATCHER_KEEP_VERSIONS", "two")
     with pytest.raises(ConfigError, match="MATCHER_KEEP_VERSIONS .*'two'"):
-        Settings.from_env()
+        settings_from_env()
     monkeypatch.setenv("MATCHER_KEEP_VERSIONS", "5")
-    assert Settings.from_env().keep_versions == 5
+    assert settings_from_env().keep_versions == 5
     with pytest.raises(ConfigError, match="got 0"):
-        Settings.from_env(keep_versions=0)
+        settings_from_env(keep_versions=0)
+    monkeypatch.delenv("MATCHER_KEEP_VERSIONS")
     monkeypatch.setenv("MATCHER_LEASE_SECONDS", "-1")
     with pytest.raises(ConfigError, match="MATCHER_LEASE_SECONDS .*'-1'"):
         lease_seconds()

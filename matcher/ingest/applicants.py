@@ -22,7 +22,6 @@ from collections.abc import Iterable
 
 from matcher.companies.forms import COMPANY_FORMS, LEGAL_FORMS, NONPROFIT_FORMS
 
-APPLICANT_KINDS = ("university", "institute", "hospital", "government", "company", "person")
 INSTITUTION_KINDS = frozenset({"university", "institute", "hospital", "government"})
 
 #: Tokens that name a unit of the university (or institute) whose name precedes them.

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from matcher.errors import InputFileError, ValidationError
+from matcher.files import iter_jsonl, write_jsonl
 from matcher.ingest.report import IngestReport
 from matcher.records import Company, DemandProfile, Institution, Technology
 
@@ -50,12 +51,6 @@ class Corpus:
     report: IngestReport | None = None
 
 
-def _write_jsonl(path: Path, records: Iterable[Any]) -> None:
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
-        for record in records:
-            handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-
-
 def write_corpus(out_dir: Path, result: CorpusLike) -> Path:
     """Write ``result`` as a corpus directory at ``out_dir`` (replacing an earlier corpus there)."""
     out_dir = Path(out_dir)
@@ -73,7 +68,7 @@ def write_corpus(out_dir: Path, result: CorpusLike) -> Path:
     try:
         temp.chmod(0o755)  # mkdtemp makes it private; a corpus is shared with the service
         for attr, (name, _) in FILES.items():
-            _write_jsonl(temp / name, getattr(result, attr))
+            write_jsonl(temp / name, (record.to_dict() for record in getattr(result, attr)))
         if result.report is not None:
             (temp / REPORT_FILE).write_text(
                 json.dumps(result.report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
@@ -95,18 +90,13 @@ def write_corpus(out_dir: Path, result: CorpusLike) -> Path:
 
 def _read_jsonl(path: Path, record_type: Any) -> list[Any]:
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(record_type.from_dict(json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise InputFileError(path, f"line {number} is not JSON ({exc.msg})") from None
-            except ValidationError as exc:
-                raise InputFileError(path, f"line {number}: {exc}") from None
-            except TypeError as exc:
-                raise InputFileError(path, f"line {number} is not a {record_type.__name__} ({exc})") from None
+    for number, row in iter_jsonl(path):
+        try:
+            records.append(record_type.from_dict(row))
+        except ValidationError as exc:
+            raise InputFileError(path, f"line {number}: {exc}") from None
+        except TypeError as exc:
+            raise InputFileError(path, f"line {number} is not a {record_type.__name__} ({exc})") from None
     return records
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from matcher.errors import ConfigError
+from matcher.files import atomic_write_json
 
 FEATURES: tuple[str, ...] = ("dense", "lexical_frac", "fused_z")
 """Names of the columns :func:`relevance_features` returns, in order."""
@@ -258,7 +259,7 @@ class Calibrator:
         path = Path(path)
         if made is not None:
             self.made_ = {"when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **made}
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        atomic_write_json(path, self.to_dict(), indent=2)
         return path
 
     @classmethod

@@ -7,12 +7,12 @@ socket: ``postgresql://user@/db?host=/run/postgresql``). PostgreSQL is reached t
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from matcher.errors import ConfigError
+from matcher.settings import env_name, settings_from_env
 
-DATABASE_URL_ENV = "MATCHER_DATABASE_URL"
+DATABASE_URL_ENV = env_name("database_url")
 #: the SQLite file beside the keys file (``var/keys.json`` → ``var/state.sqlite``) when no URL is set
 STATE_FILE_NAME = "state.sqlite"
 SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
@@ -25,7 +25,7 @@ def default_database_url(keys_file: str | Path) -> str:
 def database_url_from_env(given: str | None, keys_file: str | Path) -> str:
     """``given`` (e.g. ``--database-url``), else ``MATCHER_DATABASE_URL``, else SQLite beside ``keys_file``
     (``var/keys.json`` → ``var/state.sqlite``); checked by :func:`normalise`."""
-    url = (given or os.environ.get(DATABASE_URL_ENV) or "").strip()
+    url = (given or settings_from_env().database_url or "").strip()
     return normalise(url or default_database_url(keys_file))
 
 

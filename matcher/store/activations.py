@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from matcher.files import append_jsonl
+
 ACTIVATIONS = "activations.jsonl"
 ACTIONS = ("activate", "rollback", "build")
 
@@ -39,11 +41,7 @@ def cli_actor() -> str:
 def append_activation(root: Path, *, by: str, action: str, previous: str | None, to: str) -> dict[str, Any]:
     """Append one activation to ``root/activations.jsonl`` (flushed and fsynced); returns the entry."""
     entry = {"at": utc_now(), "by": by, "action": action, "from": previous, "to": to}
-    line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with open(Path(root) / ACTIVATIONS, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_jsonl(Path(root) / ACTIVATIONS, entry, fsync=True)
     return entry
 
 

@@ -19,24 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import ConfigError
+from matcher.files import atomic_write_json
+from matcher.settings import default_of, settings_from_env
 
 LEASES = "leases"
 #: how long a lease holds without renewal (``MATCHER_LEASE_SECONDS``)
-DEFAULT_LEASE_SECONDS = 120.0
+DEFAULT_LEASE_SECONDS: float = default_of("lease_seconds")
 
 
 def lease_seconds() -> float:
     """``MATCHER_LEASE_SECONDS`` (a number of seconds > 0), else :data:`DEFAULT_LEASE_SECONDS`."""
-    raw = os.environ.get("MATCHER_LEASE_SECONDS", "").strip()
-    if not raw:
-        return DEFAULT_LEASE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ConfigError(f"MATCHER_LEASE_SECONDS must be a number of seconds > 0, got {raw!r}")
-    return value
+    return settings_from_env().lease_seconds
 
 
 def _iso(epoch: float) -> str:
@@ -60,10 +53,7 @@ class Lease:
         now = time.time()
         data = {"version": version, "host": socket.gethostname(), "pid": os.getpid(), "renewed_at": _iso(now),
                 "expires": now + self.seconds, "expires_at": _iso(now + self.seconds)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write_json(self.path, data)
         self.version = version
 
     def release(self) -> None:

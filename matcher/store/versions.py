@@ -31,6 +31,8 @@ import numpy as np
 
 from matcher.encoders.base import Encoder
 from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
+from matcher.files import atomic_write_text, fsync_dir, read_jsonl
+from matcher.files import write_jsonl as write_jsonl  # where matcher.build finds it
 from matcher.institutions import InstitutionRegistry
 from matcher.records import Company, DemandProfile, Institution, Technology
 
@@ -41,35 +43,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 RECORDS = "technologies.jsonl"
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise InputFileError(path, f"line {n}: not valid JSON ({exc.msg})") from None
-    return rows
 
 
 def read_institutions(version_dir: Path) -> list[Institution]:
@@ -218,15 +191,12 @@ class IndexStore:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _fsync_dir(self.versions_dir)
+        fsync_dir(self.versions_dir)
         return final
 
     def point_current(self, name: str) -> None:
         """Make ``name`` the CURRENT version: a temporary file, then an atomic ``os.replace``."""
-        pointer = self.root / f".{CURRENT}.tmp"
-        pointer.write_text(name + "\n", encoding="utf-8")
-        os.replace(pointer, self.root / CURRENT)
-        _fsync_dir(self.root)
+        atomic_write_text(self.root / CURRENT, name + "\n", fsync=True)
 
     def versions(self) -> list[str]:
         if not self.versions_dir.is_dir():
