@@ -223,8 +223,10 @@ def build_index(
                 build_stages.index(technologies, tokens.value, vectors.value, retriever)
             finally:
                 cache.close()
+            stages, staged_reused = {"tokenize": tokens.outputs, "embed": vectors.outputs}, vectors.reused
+            del tokens, vectors  # the fitted indexes hold what they need: no second copy while publishing
             path, active = _publish(store, corpus, technologies, retriever, loaded, pipeline, keep_versions,
-                                    activate, {"tokenize": tokens.outputs, "embed": vectors.outputs}, corpus_source)
+                                    activate, stages, corpus_source)
             staging.remove()  # published: the stage outputs are in the version's index files (and the cache)
     finally:
         cache.close()
@@ -234,7 +236,7 @@ def build_index(
         path=path,
         count=len(technologies),
         embedded=_counted(loaded, "embedded"),
-        reused=_counted(loaded, "reused") + vectors.reused,
+        reused=_counted(loaded, "reused") + staged_reused,
         backend=choose_backend(backend, len(technologies)),
         seconds=time.perf_counter() - started,
         active=active,
