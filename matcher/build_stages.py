@@ -17,6 +17,13 @@ in row order for the vectors) is read back instead of computed, so an interrupte
 the last stage it finished, and a separate job can run :func:`embed` into the staging directory ahead
 of the build (``matcher.build.stage_build``). The staging directory of a build is named by
 :func:`build_key` (``matcher/store/staging.py``).
+
+**Not kept in the version.** Once the version is published the staging directory is removed; the
+manifest's ``stages`` lists what each stage produced (files, rows, encoder keys, whether read back) with
+``"kept": false``. The vectors are already in the version's index files (``dense-<encoder>/``,
+``translate_vectors.npy``) and, by text, in the embedding cache that the next build reads, so keeping
+them would double a version's size for nothing a nightly build needs. A build that fails — also one whose
+version fails its check — leaves the directory for its rerun.
 """
 
 from __future__ import annotations
