@@ -174,3 +174,27 @@ def test_stale_staging_directories_are_removed(tmp_path):
     with pytest.raises(ValueError, match="plain non-empty name"):
         with open_staging(index_dir, "../escape"):
             pass
+
+
+def test_a_second_build_of_the_same_key_waits_then_starts_afresh(tmp_path):
+    import threading
+
+    index_dir = tmp_path / "index"
+    entered = threading.Event()
+    seen: list[bool] = []
+
+    def second() -> None:
+        with open_staging(index_dir, "same") as staging:
+            seen.append(staging.file("tokens.json").exists())
+
+    with open_staging(index_dir, "same") as first:
+        first.write_json("tokens.json", {"key": "x"})
+        waiting = threading.Thread(target=lambda: (entered.set(), second()))
+        waiting.start()
+        entered.wait(5)
+        time.sleep(0.2)
+        assert not seen  # still waiting for the lock
+        first.remove()  # the first build published its version
+    waiting.join(10)
+    assert seen == [False]  # a fresh directory, not the removed one
+    assert (index_dir / STAGING / "same").is_dir()
