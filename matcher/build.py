@@ -1,5 +1,6 @@
-"""Build an index version from a corpus directory: embed what changed, index, then stage → check →
-activate it (``matcher/store/lifecycle.py``)."""
+"""Build an index version from a corpus directory: tokenize → embed (what changed) → index, the first two
+kept in the build's staging directory until the version is published (``matcher/build_stages.py``), then
+stage → check → activate the version (``matcher/store/lifecycle.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from matcher import build_stages
 from matcher.encoders.base import Encoder
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
 from matcher.errors import InputFileError, NotFoundError
@@ -21,6 +23,7 @@ from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
 from matcher.store import lifecycle
+from matcher.store.staging import open_staging, remove_stale
 from matcher.store.versions import RECORDS, IndexStore, write_jsonl
 
 if TYPE_CHECKING:
@@ -110,6 +113,72 @@ def load_encoders(names: tuple[str, ...], cache: EmbeddingCache | None = None,
     return out
 
 
+@dataclass(frozen=True)
+class StagedBuild:
+    """A build's tokenize and embed stages, done and kept in its staging directory (:func:`stage_build`)."""
+
+    key: str
+    path: Path
+    count: int
+    embedded: int
+    reused: int
+    stages: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "path": str(self.path), "count": self.count, "embedded": self.embedded,
+                "reused": self.reused, "stages": self.stages}
+
+
+def _read(corpus_dir: Path | Corpus, source: str | None) -> tuple[Corpus, list[Technology], str]:
+    """The corpus, its technologies (refused when there are none) and where it came from (the manifest's)."""
+    from matcher.ingest import Corpus, read_corpus
+
+    if isinstance(corpus_dir, Corpus):
+        corpus, where, origin = corpus_dir, source or "corpus", source or ""
+    else:
+        corpus, where, origin = read_corpus(corpus_dir), str(corpus_dir), source or str(Path(corpus_dir).resolve())
+    technologies = list(corpus.technologies)
+    if not technologies:
+        raise InputFileError(where, "the corpus holds no technologies; nothing to index")
+    return corpus, technologies, origin
+
+
+def _counted(loaded: Mapping[str, Encoder], attr: str) -> int:
+    return sum(getattr(e, attr, 0) for e in loaded.values())
+
+
+def stage_build(
+    corpus_dir: Path | Corpus,
+    index_dir: Path,
+    pipeline: PipelineConfig | None = None,
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    cache_path: Path | None = None,
+    progress: bool = False,
+    source: str | None = None,
+) -> StagedBuild:
+    """Run the tokenize and embed stages of the build :func:`build_index` would run with the same
+    arguments, into its staging directory, and stop: a job that farms out the embedding (or the first
+    half of a build split in two). A later :func:`build_index` reuses the staged outputs."""
+    from matcher.retrieval.config import resolve_pipeline
+
+    _, technologies, _ = _read(corpus_dir, source)
+    pipeline = pipeline or resolve_pipeline()
+    cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
+    try:
+        loaded = load_encoders(pipeline.encoders, cache, encoders)
+        retriever = HybridRetriever(pipeline, loaded)
+        key = build_stages.build_key(technologies, pipeline, loaded)
+        with open_staging(Path(index_dir), key) as staging:
+            tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress)
+            vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
+    finally:
+        cache.close()
+    return StagedBuild(key=key, path=staging.path, count=len(technologies), embedded=_counted(loaded, "embedded"),
+                       reused=_counted(loaded, "reused") + vectors.reused,
+                       stages={"tokenize": tokens.outputs, "embed": vectors.outputs})
+
+
 def build_index(
     corpus_dir: Path | Corpus,
     index_dir: Path,
@@ -127,29 +196,57 @@ def build_index(
     a new version. Vectors come from the embedding cache where the text is unchanged.
 
     ``corpus_dir`` is a corpus directory or an already-read :class:`matcher.ingest.Corpus`;
-    ``encoders`` may supply already-loaded encoders by name. The version is staged and checked (it
-    loads, counts agree, one query runs) before it is activated; with ``activate=False`` it stays staged.
-    Retention keeps the newest ``keep_versions``, the active one, the rollback target and leased ones.
+    ``encoders`` may supply already-loaded encoders by name. The build runs in stages
+    (``matcher/build_stages.py``): tokenize → embed into the build's staging directory
+    (``INDEX_DIR/staging/<key>/``), where a stage's output left by an interrupted build of the same
+    corpus, pipeline and encoders (or by :func:`stage_build`) is reused, then index. The version is
+    staged and checked (it loads, counts agree, one query runs) before it is activated; with
+    ``activate=False`` it stays staged. Once it is published the staging directory is removed (the
+    version's manifest lists what the stages produced under ``stages``). Retention keeps the newest
+    ``keep_versions``, the active one, the rollback target and leased ones.
     """
-    from matcher.ingest import Corpus, read_corpus
     from matcher.retrieval.config import resolve_pipeline
 
     started = time.perf_counter()
-    corpus = corpus_dir if isinstance(corpus_dir, Corpus) else read_corpus(corpus_dir)
-    technologies = list(corpus.technologies)
-    if not technologies:
-        raise InputFileError(corpus_dir if not isinstance(corpus_dir, Corpus) else source or "corpus",
-                             "the corpus holds no technologies; nothing to index")
+    corpus, technologies, corpus_source = _read(corpus_dir, source)
     pipeline = pipeline or resolve_pipeline()
+    store = IndexStore(index_dir)
     cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
     try:
         loaded = load_encoders(pipeline.encoders, cache, encoders)
-        retriever = HybridRetriever(pipeline, loaded, backend=backend).fit(
-            [t.text for t in technologies], progress=progress, keep_tokens=True
-        )
+        key = build_stages.build_key(technologies, pipeline, loaded)
+        with open_staging(Path(index_dir), key) as staging:
+            try:
+                retriever = HybridRetriever(pipeline, loaded, backend=backend)
+                tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress)
+                vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
+                build_stages.index(technologies, tokens.value, vectors.value, retriever)
+            finally:
+                cache.close()
+            stages, staged_reused = {"tokenize": tokens.outputs, "embed": vectors.outputs}, vectors.reused
+            del tokens, vectors  # the fitted indexes hold what they need: no second copy while publishing
+            path, active = _publish(store, corpus, technologies, retriever, loaded, pipeline, keep_versions,
+                                    activate, stages, corpus_source)
+            staging.remove()  # published: the stage outputs are in the version's index files (and the cache)
     finally:
         cache.close()
-    store = IndexStore(index_dir)
+    remove_stale(Path(index_dir))
+    return BuildResult(
+        version=path.name,
+        path=path,
+        count=len(technologies),
+        embedded=_counted(loaded, "embedded"),
+        reused=_counted(loaded, "reused") + staged_reused,
+        backend=choose_backend(backend, len(technologies)),
+        seconds=time.perf_counter() - started,
+        active=active,
+    )
+
+
+def _publish(store: IndexStore, corpus: Corpus, technologies: list[Technology], retriever: HybridRetriever,
+             loaded: Mapping[str, Encoder], pipeline: PipelineConfig, keep_versions: int, activate: bool,
+             stages: dict[str, Any], corpus_source: str) -> tuple[Path, bool]:
+    """Patent groups, then the version written, staged, checked and (unless not ``activate``) activated."""
     groups, group_info = _group(retriever, technologies, store)
 
     def write(staging: Path) -> dict[str, Any]:
@@ -162,7 +259,10 @@ def build_index(
             write_jsonl(staging / name, [r.to_dict() for r in rows])
         if groups is not None:
             save_groups(staging / "groups.json", groups)
-        return {"retriever": retriever.save(staging)}
+        before = {p for p in staging.rglob("*") if p.is_file()}
+        entry = retriever.save(staging)
+        files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p not in before)
+        return {"retriever": entry, "stages": {**stages, "index": {"files": files}, "kept": False}}
 
     manifest = {
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -179,22 +279,11 @@ def build_index(
             "demands": len(corpus.demands),
         },
         "corpus_hash": corpus_hash(technologies),
-        "corpus_dir": source or ("" if isinstance(corpus_dir, Corpus) else str(Path(corpus_dir).resolve())),
+        "corpus_dir": corpus_source,
         "libraries": library_versions(),
         "groups": group_info,
     }
     checked = {name: getattr(enc, "encoder", enc) for name, enc in loaded.items()}  # the cache is closed
     path, _, active = lifecycle.publish(store, write, manifest, keep=keep_versions, activate=activate,
                                         encoders=checked)
-    embedded = sum(getattr(e, "embedded", 0) for e in loaded.values())
-    reused = sum(getattr(e, "reused", 0) for e in loaded.values())
-    return BuildResult(
-        version=path.name,
-        path=path,
-        count=len(technologies),
-        embedded=embedded,
-        reused=reused,
-        backend=choose_backend(backend, len(technologies)),
-        seconds=time.perf_counter() - started,
-        active=active,
-    )
+    return path, active

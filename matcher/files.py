@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +30,18 @@ def fsync_dir(path: str | Path) -> None:
         os.close(fd)
 
 
-def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, then ``os.replace``.
-
-    The directory is created when missing; the file gets the usual permissions (umask); the temporary
-    file is removed when anything fails."""
+@contextmanager
+def replacing(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write in any way (``np.save``, a stream of lines); moved onto
+    ``path`` with ``os.replace`` when the block succeeds, removed when it fails. The directory is created
+    when missing; ``fsync=True``: file and directory entry on disk before the block's end returns."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
-        with open(temp, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            if fsync:
-                fh.flush()
+        yield temp
+        if fsync:
+            with open(temp, "rb") as fh:
                 os.fsync(fh.fileno())
         os.replace(temp, target)
     except BaseException:
@@ -49,7 +49,16 @@ def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> Pa
         raise
     if fsync:
         fsync_dir(target.parent)
-    return target
+
+
+def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: a temporary file beside it, then ``os.replace``.
+
+    The directory is created when missing; the file gets the usual permissions (umask); the temporary
+    file is removed when anything fails."""
+    with replacing(path, fsync=fsync) as temp, open(temp, "x", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return Path(path)
 
 
 def atomic_write_json(path: str | Path, data: Any, *, indent: int | None = None, fsync: bool = False) -> Path:

@@ -32,7 +32,8 @@ class FakeEncoder(Encoder):
         self.identity = EncoderIdentity(name=name, backend="fake", model="hashed-ngrams", revision="1",
                                         dimension=dimension, languages=("ko", "en"))
         self.spec = name
-        self.calls = 0
+        self.calls = 0  # every encode call, documents and queries
+        self.document_calls = 0  # encode_documents calls (what a build embeds)
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
@@ -46,6 +47,7 @@ class FakeEncoder(Encoder):
         return l2_normalise(out)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        self.document_calls += 1
         return self._encode(texts)
 
     def encode_queries(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:

@@ -25,6 +25,7 @@ from matcher.index.factory import choose_backend, create_index, index_class
 from matcher.lru import LRU
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.config import PipelineConfig
+from matcher.retrieval.fitinputs import DenseVectors, DocumentEmbeddings, DocumentTokens
 from matcher.retrieval.fusion import NORMALISERS
 from matcher.retrieval.querycache import QUERY_TERMS_CACHE_SIZE, QueryVectorCache, default_query_cache
 from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
@@ -47,9 +48,11 @@ class HybridRetriever:
     Other modules use the public face only: :meth:`search`, :meth:`prepare`, :meth:`query_terms`,
     :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
     :meth:`document_vectors`, :meth:`dense_rows`, :meth:`encoder`, :meth:`take_tokens` and the read-only
-    ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``.
+    ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``;
+    fitting in steps (``retrieval/fitinputs.py``): :meth:`tokenize`, :meth:`embed` (with
+    :meth:`document_rows`, :meth:`translation_vocabulary`), :meth:`fit_from`.
     The fitted state (``n_``, ``korean_``, ``bm25_``, ``dense_``, ``translator_``, ``tokens_``) is this
-    class's own: it is written by :meth:`fit` and :meth:`load` and read here alone.
+    class's own: it is written by :meth:`fit_from` and :meth:`load` and read here alone.
     """
 
     def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto", *,
@@ -112,37 +115,95 @@ class HybridRetriever:
         return tokens
 
     # ------------------------------------------------------------------ fitting
-    def _rows_for(self, encoder: str) -> np.ndarray:
-        """Documents an encoder embeds: the English-only encoder skips Korean documents."""
+    def korean_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Mask of the texts that count as Korean (Hangul share ≥ the pipeline's ``korean_threshold``)."""
+        threshold = self.config.korean_threshold
+        return np.array([hangul_share(t) >= threshold for t in texts], dtype=bool)
+
+    def document_rows(self, texts: Sequence[str], encoder: str) -> np.ndarray:
+        """The positions among ``texts`` that dense channel ``encoder`` embeds: all of them for the
+        multilingual encoder, the non-Korean ones for the English-only encoder."""
         cfg = self.config
+        if encoder not in cfg.encoders:
+            raise ConfigError(f"no encoder {encoder!r} in pipeline {cfg.name!r}; its encoders: {list(cfg.encoders)}")
         if encoder == cfg.dense_multi or cfg.dense_multi is None:
-            return np.arange(self.n_, dtype=np.int64)
-        return np.flatnonzero(~self.korean_).astype(np.int64)
+            return np.arange(len(texts), dtype=np.int64)
+        return np.flatnonzero(~self.korean_documents(texts)).astype(np.int64)
+
+    def translation_vocabulary(self, texts: Sequence[str], tokens: DocumentTokens) -> list[str]:
+        """The Korean nouns the term translator is fitted on (empty when the pipeline gets no translator:
+        no lexical channel, translation off, no multilingual encoder or no Korean document)."""
+        cfg = self.config
+        if not (cfg.lexical and cfg.translate and cfg.dense_multi) or not self.korean_documents(texts).any():
+            return []
+        return list(tokens.vocabulary)
+
+    def tokenize(self, texts: Sequence[str], *, progress: bool = False) -> DocumentTokens:
+        """Step 1 of :meth:`fit`: the lexical channel's tokens of every text and the Korean nouns among them."""
+        if not self.config.lexical:
+            return DocumentTokens(None, [])
+        nouns: set[str] = set()
+        tokens = self._analyzer.analyze_many(texts, progress=progress, nouns=nouns)
+        return DocumentTokens(tokens, korean_vocabulary(nouns))
+
+    def embed(self, texts: Sequence[str], tokens: DocumentTokens, *, progress: bool = False) -> DocumentEmbeddings:
+        """Step 2 of :meth:`fit`: each dense channel's document vectors and the translator's vocabulary vectors."""
+        dense = {}
+        for name in self.config.encoders:
+            rows = self.document_rows(texts, name)
+            vectors = self._encoders[name].encode_documents([texts[i] for i in rows], progress=progress)
+            dense[name] = DenseVectors(rows, vectors)
+        vocabulary = self.translation_vocabulary(texts, tokens)
+        vocab_vectors = None
+        if vocabulary:
+            assert self.config.dense_multi is not None  # translation_vocabulary is empty otherwise
+            vocab_vectors = self._encoders[self.config.dense_multi].encode_documents(vocabulary)
+        return DocumentEmbeddings(dense, vocab_vectors)
 
     def fit(self, texts: Sequence[str], *, progress: bool = False, keep_tokens: bool = False) -> HybridRetriever:
-        """Index ``texts``; with ``keep_tokens`` the analysed tokens stay in ``tokens_`` (for grouping)."""
+        """Index ``texts``: :meth:`tokenize`, :meth:`embed`, then :meth:`fit_from`; with ``keep_tokens``
+        the analysed tokens stay in ``tokens_`` (for grouping)."""
+        tokens = self.tokenize(texts, progress=progress)
+        embeddings = self.embed(texts, tokens, progress=progress)
+        return self.fit_from(texts, tokens, embeddings, keep_tokens=keep_tokens)
+
+    def fit_from(self, texts: Sequence[str], tokens: DocumentTokens, embeddings: DocumentEmbeddings, *,
+                 keep_tokens: bool = False) -> HybridRetriever:
+        """Step 3 of :meth:`fit`: index ``texts`` from tokens and vectors computed ahead (by :meth:`tokenize`
+        and :meth:`embed`, or read back from a staged build). Nothing is tokenized; nothing is embedded
+        unless ``embeddings.vocabulary`` is ``None`` where a translator is fitted."""
         cfg = self.config
         self._terms_cache.clear()  # terms depend on the translator fitted below
         self.n_ = len(texts)
         self.tokens_ = None
-        self.korean_ = np.array([hangul_share(t) >= cfg.korean_threshold for t in texts], dtype=bool)
-        nouns: set[str] = set()
+        self.korean_ = self.korean_documents(texts)
         self.bm25_: BM25 | None = None
         if cfg.lexical:
-            tokens = self._analyzer.analyze_many(texts, progress=progress, nouns=nouns)
-            self.bm25_ = BM25(cfg.k1, cfg.b).fit(tokens)
+            if tokens.tokens is None or len(tokens.tokens) != self.n_:
+                got = "none" if tokens.tokens is None else len(tokens.tokens)
+                raise ConfigError(f"pipeline {cfg.name!r} has a lexical channel: it needs the tokens of all "
+                                  f"{self.n_} documents, got {got}")
+            self.bm25_ = BM25(cfg.k1, cfg.b).fit(tokens.tokens)
             if keep_tokens:
-                self.tokens_ = tokens
+                self.tokens_ = tokens.tokens
         self.dense_: dict[str, tuple[np.ndarray, VectorIndex]] = {}
         for name in cfg.encoders:
-            rows = self._rows_for(name)
-            vectors = self._encoders[name].encode_documents([texts[i] for i in rows], progress=progress)
+            dense = embeddings.dense.get(name)
+            if dense is None:
+                raise ConfigError(f"pipeline {cfg.name!r}: no document vectors for encoder {name!r}; "
+                                  f"given: {sorted(embeddings.dense)}")
+            rows = self.document_rows(texts, name)
+            dimension = self._encoders[name].dimension
+            if not np.array_equal(dense.rows, rows) or dense.vectors.shape != (len(rows), dimension):
+                raise ConfigError(f"encoder {name!r}: vectors of shape {dense.vectors.shape} for rows "
+                                  f"{dense.rows.size}; the documents need ({len(rows)}, {dimension}) for their rows")
             backend = choose_backend(self.backend, len(rows))
-            self.dense_[name] = (rows, create_index(backend, vectors.shape[1], len(rows)).fit(vectors))
+            self.dense_[name] = (rows, create_index(backend, dimension, len(rows)).fit(dense.vectors))
         self.translator_: TermTranslator | None = None
         if cfg.lexical and cfg.translate and cfg.dense_multi and self.korean_.any():
             self.translator_ = TermTranslator(cfg.translate_topk, cfg.translate_min_cos).fit(
-                korean_vocabulary(nouns), self._encoders[cfg.dense_multi]
+                self.translation_vocabulary(texts, tokens), self._encoders[cfg.dense_multi],
+                vectors=embeddings.vocabulary,
             )
         return self
 

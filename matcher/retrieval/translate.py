@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from matcher.encoders.base import Encoder
+from matcher.errors import ConfigError
 from matcher.lru import LRU
 from matcher.text.tokenize import _stopwords
 
@@ -44,11 +45,21 @@ class TermTranslator:
         self.min_cos = min_cos
         self._translations: LRU[tuple[str, str], tuple[tuple[str, float], ...]] = LRU(TRANSLATION_CACHE_SIZE)
 
-    def fit(self, vocabulary: Sequence[str], encoder: Encoder) -> TermTranslator:
+    def fit(self, vocabulary: Sequence[str], encoder: Encoder, *, vectors: np.ndarray | None = None) -> TermTranslator:
+        """Embed ``vocabulary`` with ``encoder`` as documents, or take its ``vectors`` embedded ahead
+        (row i = ``vocabulary[i]``, as ``encoder.encode_documents`` returns them)."""
         self._translations.clear()
         self.vocab_ = list(vocabulary)
-        self.vectors_ = encoder.encode_documents(self.vocab_) if self.vocab_ else np.zeros((0, encoder.dimension),
-                                                                                              dtype=np.float32)
+        if vectors is not None:
+            if vectors.shape != (len(self.vocab_), encoder.dimension):
+                raise ConfigError(f"translator vocabulary vectors of shape {vectors.shape}; {len(self.vocab_)} "
+                                  f"terms with encoder {encoder.identity.key!r} need ({len(self.vocab_)}, "
+                                  f"{encoder.dimension})")
+            self.vectors_ = np.ascontiguousarray(vectors, dtype=np.float32)
+        elif self.vocab_:
+            self.vectors_ = encoder.encode_documents(self.vocab_)
+        else:
+            self.vectors_ = np.zeros((0, encoder.dimension), dtype=np.float32)
         return self
 
     def translate(self, words: Sequence[str], encoder: Encoder, *,

@@ -5,6 +5,7 @@ INDEX_DIR/
   CURRENT                      name of the version being served (replaced atomically)
   versions/<version>/          manifest.json, vectors.faiss|vectors.npy, technologies.jsonl, ...
   embeddings.sqlite            embedding cache (default location)
+  staging/<build key>/         a build's tokens and embeddings until its version is published (staging.py)
   activations.jsonl            every switch of CURRENT (matcher/store/activations.py)
   leases/<host>-<pid>-*.json   versions running services hold (matcher/store/leases.py)
 ```
