@@ -163,6 +163,60 @@ class LicenseesRequest(BaseModel):
         return value
 
 
+class TechnologySummary(BaseModel):
+    """What every result shows about a technology (``Technology.summary()``)."""
+
+    id: str
+    title: str
+    title_en: str
+    institutions: list[str]
+    legal_status: str | None = Field(description="KIPRIS legal status (등록, 공개, 소멸, …); null when unknown")
+    active: bool = Field(description="false for lapsed, refused, withdrawn and abandoned records")
+    application_date: str | None
+    registration_date: str | None
+    trl: int | None = Field(description="technology readiness level 1-9 when declared")
+    ipc: list[str]
+    kind: str
+
+
+class PortfolioEvidence(BaseModel):
+    type: Literal["portfolio"]
+    id: str
+    title: str
+    relevance: float = Field(ge=0.0, le=1.0, description="calibrated relevance to the queried technology")
+    legal_status: str | None
+    active: bool
+    ipc: list[str]
+    application_date: str | None
+
+
+class CoapplicationEvidence(BaseModel):
+    type: Literal["coapplication"]
+    id: str
+    title: str
+    legal_status: str | None
+    detail: str
+
+
+class DemandEvidence(BaseModel):
+    type: Literal["demand"]
+    id: str
+    text: str
+    similarity: float
+
+
+class IndustryEvidence(BaseModel):
+    type: Literal["industry"]
+    detail: str
+    similarity: float
+    codes: list[str]
+
+
+LicenseeEvidence = Annotated[
+    PortfolioEvidence | CoapplicationEvidence | DemandEvidence | IndustryEvidence, Field(discriminator="type")
+]
+
+
 class LicenseeCandidate(BaseModel):
     company: str
     key: str
@@ -172,9 +226,9 @@ class LicenseeCandidate(BaseModel):
     score: float = Field(description="ranking score: topical fit plus co-application, past demands and industry")
     signals: dict[str, float] = Field(description="each signal's contribution to the score")
     portfolio_size: int
-    evidence: list[dict[str, Any]] = Field(
-        description="portfolio patents (id, title, similarity), joint applications, matching past demands, "
-                    "industry fit")
+    evidence: list[LicenseeEvidence] = Field(
+        description="portfolio patents that fit (relevance, legal status, IPC), joint applications with the owner, "
+                    "matching past demands, industry fit")
 
 
 class LicenseesResponse(BaseModel):
@@ -184,15 +238,63 @@ class LicenseesResponse(BaseModel):
     relevance_floor: float
 
 
+class RequirementEvidence(BaseModel):
+    index: int
+    text: str
+    relevance: float = Field(description="calibrated relevance of the technology to this requirement")
+    covered: bool = Field(description="relevance reaches the floor")
+
+
+class MatchEvidence(BaseModel):
+    requirements: list[RequirementEvidence]
+    best_sentence: str | None = Field(description="the technology's sentence closest to the demand")
+    shared_terms: list[str]
+    ipc: list[str]
+    score_components: dict[str, Any] = Field(description="route, languages, lexical and dense parts of the score")
+
+
+class MatchRow(TechnologySummary):
+    relevance: float = Field(ge=0.0, le=1.0, description="calibrated relevance (0-1)")
+    score: float = Field(description="raw fused score, for ranking only")
+    covers: list[int] = Field(description="requirements (by index) this technology covers above the floor")
+    coverage: list[float] = Field(description="relevance per requirement")
+    evidence: MatchEvidence
+
+
 class MatchResponse(BaseModel):
     requirements: list[str]
-    matches: list[dict[str, Any]] = Field(
-        description="id, title, title_en, institutions, legal_status, active, application_date, registration_date, "
-                    "trl, ipc, relevance (0-1, calibrated), score (raw, for ranking), covers, coverage (relevance "
-                    "per requirement), evidence")
+    matches: list[MatchRow]
     no_good_match: bool = Field(description="true when no technology reaches the relevance floor")
     message: str | None = None
     relevance_floor: float
+
+
+class CoverRow(BaseModel):
+    requirement: int
+    text: str
+    members: list[str] = Field(description="every member covering this requirement above the floor")
+    member: str | None = Field(description="the member that covers it best; null for a gap")
+    relevance: float
+
+
+class ProposalRow(BaseModel):
+    kind: Literal["single_institution", "convergence"]
+    members: list[str]
+    titles: list[str]
+    technologies: list[TechnologySummary]
+    institutions: list[str]
+    relevance: float
+    covered: int = Field(description="how many requirements the set covers above the floor")
+    score: float
+    coverage: list[CoverRow]
+    gaps: list[int]
+
+
+class SingleInstitutionRow(BaseModel):
+    institution: str
+    members: list[str]
+    titles: list[str]
+    relevance: float
 
 
 class BundlesResponse(BaseModel):
@@ -201,12 +303,10 @@ class BundlesResponse(BaseModel):
     verdict: Literal["single_institution", "convergence", "partial", "none"]
     message: str
     relevance_floor: float
-    single_institution: dict[str, Any] | None = Field(
-        default=None, description="the institution whose own technologies cover the demand: institution, members, "
-                                  "titles, relevance")
-    bundles: list[dict[str, Any]] = Field(
-        description="kind (single_institution | convergence), members, titles, technologies, institutions, "
-                    "relevance, covered, score, coverage [{requirement, text, members, member, relevance}], gaps")
+    single_institution: SingleInstitutionRow | None = Field(
+        default=None, description="the institution whose own technologies cover the demand")
+    bundles: list[ProposalRow] = Field(
+        description="that institution's own set first (kind single_institution), then convergence bundles")
 
 
 class Me(BaseModel):

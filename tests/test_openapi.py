@@ -97,3 +97,13 @@ def test_api_operations_document_their_errors(openapi):
             assert {"401", "422"} <= set(op["responses"]), (method, path)
             if path.startswith("/api/admin/"):
                 assert "403" in op["responses"], (method, path)
+
+
+@pytest.mark.parametrize(("model", "field", "item"), [
+    ("MatchResponse", "matches", "MatchRow"), ("MatchRow", "evidence", "MatchEvidence"),
+    ("BundlesResponse", "bundles", "ProposalRow"), ("ProposalRow", "coverage", "CoverRow"),
+    ("ProposalRow", "technologies", "TechnologySummary"), ("LicenseeCandidate", "evidence", "PortfolioEvidence"),
+])
+def test_result_items_are_typed_not_open_objects(openapi, model, field, item):
+    schema = openapi["components"]["schemas"][model]["properties"][field]
+    assert item in str(schema), (model, field, schema)
