@@ -196,22 +196,22 @@ def main() -> None:
                     diag["miss: a target not among candidates"] += 1
                 if len(reqs) != len(members):
                     diag["miss: facets != targets"] += 1
-                if out["single_institution"]:
+                if out.single_institution:
                     diag["miss: single_institution set"] += 1
                 if not bundles:
                     diag["miss: no bundle"] += 1
                 elif ok5:
                     diag["miss: target bundle ranked 2-5"] += 1
-                elif len(targets & set(bundles[0]["members"])) == len(targets) - 1:
+                elif len(targets & set(bundles[0].members)) == len(targets) - 1:
                     diag["miss: best bundle has all but one target"] += 1
-                if bundles and bundles[0]["gaps"]:
+                if bundles and bundles[0].gaps:
                     diag["miss: best bundle has gaps"] += 1
                 if len(examples) < args.examples:
                     examples.append({"requirements": reqs, "text": demand.text,
                                      "targets": [(m.id, m.title, m.institutions[0]) for m in members],
-                                     "best": bundles[0] if bundles else None,
-                                     "single": out["single_institution"]})
-            elif out["single_institution"]:
+                                     "best": bundles[0].to_dict() if bundles else None,
+                                     "single": out.single_institution.to_dict() if out.single_institution else None})
+            elif out.single_institution:
                 diag["hit with single_institution set"] += 1
         for e in examples:
             print(json.dumps({"form": form, **e}, ensure_ascii=False), file=sys.stderr)
