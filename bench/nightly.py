@@ -2,7 +2,7 @@
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/nightly.py [--n 100000] [--share 0.01] [--work DIR] [--json]
 
-Method: ``bench/synthetic.py`` writes ``n`` deterministic synthetic records (timing only, never quality);
+Method: ``bench/synth.py`` writes ``n`` deterministic synthetic records (timing only, never quality);
 run 1 is ``matcher nightly`` on an empty index directory (a full build: every text tokenized and embedded,
 cold embedding cache); then ``share`` of the records is changed (half abstracts, half legal statuses) and run
 2 is ``matcher nightly`` again (incremental: only changed texts embedded); run 3 repeats run 2 unchanged
@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from synthetic import perturb, records, write  # noqa: E402
+from synth import perturb, records, write  # noqa: E402
 
 
 def run_nightly(config: Path) -> dict[str, object]:

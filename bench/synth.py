@@ -1,6 +1,6 @@
 """Deterministic synthetic technology records for timing and memory benchmarks — never for quality claims.
 
-    .venv/bin/python bench/synthetic.py --n 100000 --out /work/scratch/synth   # technologies.csv + sources.toml
+    .venv/bin/python bench/synth.py --n 100000 --out /work/scratch/synth   # technologies.csv + sources.toml
 
 Records have the demo corpus's shape (``corpora/demo/technologies.csv``: the same columns, Korean titles and
 abstracts of similar length, an English title on about a third, 1–3 IPC codes, dates, legal statuses in the
@@ -24,7 +24,7 @@ COLUMNS = ["id", "title", "title_en", "abstract", "applicants", "institutions", 
            "legal_status", "trl", "confidential", "language"]
 STATUSES = ["등록"] * 60 + ["공개"] * 26 + ["소멸"] * 8 + ["거절"] * 3 + ["취하"] * 2 + ["포기"]
 INSTITUTIONS = [f"합성대학교{i:02d} 산학협력단" for i in range(20)] + [f"합성연구원{i:02d}" for i in range(10)]
-SPEC = """# Synthetic records for timing only (bench/synthetic.py); same columns as the demo's technologies.
+SPEC = """# Synthetic records for timing only (bench/synth.py); same columns as the demo's technologies.
 [[source]]
 path = "technologies.csv"
 kind = "technology"
