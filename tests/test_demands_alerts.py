@@ -242,3 +242,54 @@ def test_the_commands(tmp_path, database_url, versions, indexes, capsys):
     code, err = run("demands", "delete", "--config", str(config), str(saved["id"]))
     assert code == 2 and f"no saved demand with id {saved['id']}" in err
     assert [d["id"] for d in run("demands", "list", "--config", str(config), "--json")[1]] == [other["id"]]
+
+
+def test_the_api(tmp_path, database_url, versions, indexes, fake_encoders):
+    from fastapi.testclient import TestClient
+
+    from matcher.keys import KeyStore
+    from service.app import create_app
+    from service.settings import ServiceSettings
+    from service.state import load_engine
+
+    v1, v2 = versions
+    keys_file = tmp_path / "keys.json"
+    store = KeyStore(keys_file, database_url)
+    keys = {name: store.create(role, inst)[0] for name, role, inst in [
+        ("admin", "admin", None), ("owner", "officer", OWNER), ("other", "officer", OTHER)]}
+    store.close()
+    settings = ServiceSettings(index=indexes[1], keys_file=keys_file, database_url=database_url, reload_interval=0,
+                               audit_log="")
+    app = create_app(settings, engine=load_engine(settings, dict(fake_encoders)))
+
+    def call(method: str, path: str, key: str, body: dict | None = None):
+        return client.request(method, path, json=body, headers={"Authorization": f"Bearer {keys[key]}"})
+
+    with TestClient(app) as client:
+        made = call("POST", "/api/demands", "owner", {"text": QUERY, "owner": "kim@nuri.ac.kr"})
+        assert made.status_code == 200, made.text
+        mine = made.json()["id"]
+        theirs = call("POST", "/api/demands", "other", {"text": QUERY, "filters": {"trl_min": 1}}).json()["id"]
+        bad = call("POST", "/api/demands", "owner", {"text": QUERY, "filters": {"institutions": ["없는대학교"]}})
+        assert bad.status_code == 422 and OWNER in bad.text
+        assert call("POST", "/api/demands", "owner", {"filters": {}}).status_code == 422  # no text
+        listed = call("GET", "/api/demands", "owner").json()
+        assert [d["id"] for d in listed] == [mine] and listed[0]["institution"] == OWNER
+        assert listed[0]["owner"] == "kim@nuri.ac.kr"
+        assert {d["id"] for d in call("GET", "/api/demands", "admin").json()} == {mine, theirs}
+        assert call("DELETE", f"/api/demands/{mine}", "other").status_code == 404  # not theirs: as if absent
+        assert call("GET", "/api/alerts", "owner").json() == []
+        alerts_for_version(app.state.keys.state, v1, v2, top_k=5)
+        alerts = call("GET", "/api/alerts", "owner").json()
+        assert (mine, SECRET) in {(a["demand"], a["technology"]) for a in alerts}
+        assert all(a["demand"] == mine and a["title"] and a["version"] == v2.name for a in alerts)
+        theirs_alerts = call("GET", "/api/alerts", "other").json()
+        assert theirs_alerts and SECRET not in {a["technology"] for a in theirs_alerts}
+        assert call("GET", f"/api/alerts?since={v2.name}", "owner").json() == []
+        assert len(call("GET", f"/api/alerts?since={v1.name}", "owner").json()) == len(alerts)
+        assert client.get("/api/alerts").status_code == 401
+        gone = call("DELETE", f"/api/demands/{mine}", "owner")
+        assert gone.status_code == 200 and gone.json()["id"] == mine
+        assert call("DELETE", f"/api/demands/{mine}", "owner").status_code == 404
+        assert call("GET", "/api/alerts", "owner").json() == []
+        assert call("DELETE", f"/api/demands/{theirs}", "admin").status_code == 200
