@@ -15,6 +15,8 @@ class SavedDemandRequest(DemandRequest):
     owner: str | None = Field(default=None, max_length=300,
                               description="who gets its alerts: a name, or an e-mail address the digest is mailed to")
 
+    include_inactive: bool = Field(default=False, description="ignored: alerts propose live records only")
+
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"text": "실내 물류 로봇을 위한 위치 추정과 장애물 회피 기술", "filters": {"trl_min": 3},
          "owner": "kim@nuri.ac.kr"}]})

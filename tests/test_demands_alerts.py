@@ -273,6 +273,8 @@ def test_the_api(tmp_path, database_url, versions, indexes, fake_encoders):
         bad = call("POST", "/api/demands", "owner", {"text": QUERY, "filters": {"institutions": ["없는대학교"]}})
         assert bad.status_code == 422 and OWNER in bad.text
         assert call("POST", "/api/demands", "owner", {"filters": {}}).status_code == 422  # no text
+        assert call("POST", "/api/demands", "owner", {"text": QUERY, "owner": "a\x00b"}).status_code == 422
+        assert call("DELETE", f"/api/demands/{2**40}", "owner").status_code == 422
         listed = call("GET", "/api/demands", "owner").json()
         assert [d["id"] for d in listed] == [mine] and listed[0]["institution"] == OWNER
         assert listed[0]["owner"] == "kim@nuri.ac.kr"
@@ -293,3 +295,12 @@ def test_the_api(tmp_path, database_url, versions, indexes, fake_encoders):
         assert call("DELETE", f"/api/demands/{mine}", "owner").status_code == 404
         assert call("GET", "/api/alerts", "owner").json() == []
         assert call("DELETE", f"/api/demands/{theirs}", "admin").status_code == 200
+
+
+def test_bad_owners_are_refused(state):
+    from matcher.errors import ValidationError
+
+    for bad in ("a\x00b", "x" * 301, "line\nbreak"):
+        with pytest.raises(ValidationError, match="owner"):
+            demand_table.save(state, text=QUERY, owner=bad)
+    assert demand_table.save(state, text=QUERY, owner="  ")["owner"] is None

@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import Row, delete, select
 
-from matcher.errors import NotFoundError
+from matcher.errors import NotFoundError, ValidationError
 from matcher.state.schema import saved_demands
 from matcher.state.store import StateStore
 from matcher.state.times import iso, utcnow
 
+#: the longest owner (a name or an e-mail address)
+OWNER_CHARS = 300
 #: characters of the demand kept as its title (for lists and digests)
 TITLE_CHARS = 120
 
@@ -40,6 +42,11 @@ def save(store: StateStore, *, text: str, requirements: list[str] | None = None,
          filters: dict[str, Any] | None = None, owner: str | None = None, institution: str | None = None,
          key_id: str | None = None) -> dict[str, Any]:
     """Insert a saved demand; its public row (with the new ``id``)."""
+    if owner is not None:
+        owner = owner.strip() or None
+        if owner is not None and (len(owner) > OWNER_CHARS or any(ord(c) < 32 or ord(c) == 127 for c in owner)):
+            raise ValidationError(f"owner {owner[:40]!r}: give a name or an e-mail address of at most {OWNER_CHARS} "
+                                  "characters, without control characters", field="owner")
     reqs = list(requirements or [])
     row = {"key_id": key_id, "institution": institution, "owner": owner, "title": title_of(text, reqs),
            "demand": {"text": text or "", "requirements": reqs}, "filters": dict(filters or {}), "created": utcnow()}

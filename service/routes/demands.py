@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from matcher.access import Viewer
 from matcher.matching.demand import filter_predicate
@@ -19,6 +19,9 @@ from matcher.state import demands as demand_table
 from service.demand_schemas import AlertRow, SavedDemand, SavedDemandId, SavedDemandRequest
 from service.deps import SnapshotDep, StateDep, ViewerDep
 from service.routes.problems import API_ERRORS
+
+#: the largest id a saved demand can have (a 32-bit integer: SQLite and PostgreSQL alike)
+MAX_ID = 2**31 - 1
 
 router = APIRouter(prefix="/api", responses=API_ERRORS, tags=["saved demands"])
 
@@ -45,7 +48,7 @@ def list_demands(viewer: ViewerDep, state: StateDep) -> list[dict[str, Any]]:
 
 @router.delete("/demands/{demand_id}", response_model=SavedDemand,
                summary="Delete one of the caller's saved demands, and its alerts")
-def delete_demand(demand_id: int, viewer: ViewerDep, state: StateDep) -> dict[str, Any]:
+def delete_demand(demand_id: Annotated[int, Path(ge=1, le=MAX_ID)], viewer: ViewerDep, state: StateDep) -> dict[str, Any]:
     return demand_table.delete_demand(state, demand_id, **_scope(viewer))
 
 
