@@ -31,6 +31,7 @@ def cmd_demands_save(args: argparse.Namespace, emit: Emit) -> int:
     from matcher.matching.demand import filter_predicate, load_demand
     from matcher.records import DemandProfile
     from matcher.search import check_demand_texts
+    from matcher.state import demands
     from matcher.store.versions import IndexStore
 
     demand = load_demand(args.demand) if args.demand is not None else DemandProfile(text=args.text)
@@ -39,8 +40,6 @@ def cmd_demands_save(args: argparse.Namespace, emit: Emit) -> int:
     registry = IndexStore(config.index_dir).registry()
     filter_predicate(dict(demand.filters), registry)  # bad filters (and unknown institutions) refused now
     institution = registry.resolve(args.institution) if args.institution is not None else None
-    from matcher.state import demands
-
     row = demands.save(state, text=demand.text, requirements=list(demand.requirements),
                        filters=dict(demand.filters), owner=args.owner, institution=institution)
     state.close()
