@@ -3,7 +3,7 @@
 Every route module (``service/routes/``) takes its inputs from here: the settings, the engine, the index
 version of the request (``SnapshotDep``: taken once per request — FastAPI caches a dependency within a
 request, so a route and its ``ResultsDep`` see the same version even when a swap happens meanwhile), that
-version's result cache, the key store, and the caller (``ViewerDep``; ``AdminDep`` refuses non-admins
+version's result cache, the key store, the state database (``StateDep``), and the caller (``ViewerDep``; ``AdminDep`` refuses non-admins
 with 403 — the checks themselves are in ``service/auth.py``).
 """
 
@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from matcher.access import Viewer
 from matcher.keys import KeyStore
+from matcher.state.store import StateStore
 from service.auth import get_viewer, require_admin
 from service.cache import ResultCache
 from service.settings import ServiceSettings
@@ -43,13 +44,19 @@ def get_keys(request: Request) -> KeyStore:
     return request.app.state.keys  # type: ignore[no-any-return]
 
 
+def get_state(request: Request) -> StateStore:
+    """The state database (saved demands, alerts): the key store's, so the CLI and the service share it."""
+    return request.app.state.keys.state  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 ResultsDep = Annotated[ResultCache, Depends(get_results)]
 KeysDep = Annotated[KeyStore, Depends(get_keys)]
+StateDep = Annotated[StateStore, Depends(get_state)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 AdminDep = Annotated[Viewer, Depends(require_admin)]
 
-__all__ = ["AdminDep", "EngineDep", "KeysDep", "ResultsDep", "SettingsDep", "SnapshotDep", "ViewerDep",
-           "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot"]
+__all__ = ["AdminDep", "EngineDep", "KeysDep", "ResultsDep", "SettingsDep", "SnapshotDep", "StateDep", "ViewerDep",
+           "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot", "get_state"]

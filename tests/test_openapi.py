@@ -83,10 +83,11 @@ def test_downloads_declare_their_media_types(openapi):
     ("/api/technologies/{tech_id}", "TechnologyRecord"), ("/api/bundles", "BundlesResponse"),
     ("/api/match", "MatchResponse"), ("/api/licensees", "LicenseesResponse"),
     ("/api/institutions", "InstitutionInfo"), ("/api/admin/keys/{key_id}/revoke", "KeyInfo"),
+    ("/api/demands", "SavedDemand"), ("/api/alerts", "AlertRow"), ("/api/demands/{demand_id}", "SavedDemand"),
 ])
 def test_named_models(openapi, path, model):
     ops = openapi["paths"][path]
-    op = ops.get("get") or ops["post"]
+    op = ops.get("get") or ops.get("delete") or ops["post"]
     schema = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert model in str(schema), (path, schema)
 

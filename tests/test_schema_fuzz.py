@@ -53,17 +53,18 @@ OPERATIONS = [
     ("GET", "/api/institutions"), ("POST", "/api/export/matches"), ("POST", "/api/export/bundles"),
     ("POST", "/api/export/licensees"),
     ("GET", "/api/admin/index/versions"), ("POST", "/api/admin/index/activate"), ("POST", "/api/admin/index/rollback"),
+    ("POST", "/api/demands"), ("GET", "/api/demands"), ("DELETE", "/api/demands/{demand_id}"), ("GET", "/api/alerts"),
 ]
 #: valid input that may be refused every time (404, never a 5xx): generated ids and version names are not
 #: the index's, and a rollback target may be absent
 NO_200_REQUIRED = ("/api/technologies/{tech_id}", "/api/admin/index/activate", "/api/admin/index/rollback",
-                   "/api/admin/keys/{key_id}/revoke")
+                   "/api/admin/keys/{key_id}/revoke", "/api/demands/{demand_id}")
 
 
 def test_schema_covers_every_operation(api_schema):
     documented = {(m.upper(), p) for p, item in api_schema.raw_schema["paths"].items() for m in item}
     assert documented == set(OPERATIONS)
-    for path in ("/api/search", "/api/match", "/api/bundles", "/api/licensees", "/api/admin/keys"):
+    for path in ("/api/search", "/api/match", "/api/bundles", "/api/licensees", "/api/admin/keys", "/api/demands"):
         body = api_schema.raw_schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         ref = body["$ref"].rsplit("/", 1)[-1]
         assert api_schema.raw_schema["components"]["schemas"][ref].get("examples"), path

@@ -57,12 +57,16 @@ def test_migrate_from_the_previous_version_keeps_the_data(database_url):
     with engine.begin() as conn:
         conn.execute(api_keys.insert().values(id="key_old", secret_hash=hash_key("mk_old"), role="admin",
                                               created=NOW))
-    assert "feedback" not in inspect(engine).get_table_names()
+        conn.execute(text("INSERT INTO saved_demands (title, demand, created) VALUES ('old', '{\"text\": \"x\"}', "
+                          "'2026-11-29T09:00:00+00:00')"))
+    assert "owner" not in _columns(engine, "saved_demands")
     engine.dispose()
     store = StateStore(database_url)  # opening migrates the rest
     with store.reading() as conn:
         assert current_version(conn) == LATEST
-    assert "feedback" in inspect(store.engine).get_table_names()
+    assert {"owner", "filters"} <= set(_columns(store.engine, "saved_demands"))
+    with store.reading() as conn:
+        assert conn.execute(text("SELECT title, owner FROM saved_demands")).one() == ("old", None)
     keys = KeyStore("/nonexistent/keys.json", database_url)
     assert keys.check("mk_old")[0]["id"] == "key_old"
     store.close()
@@ -81,7 +85,7 @@ def test_a_newer_database_is_refused(database_url):
 def test_foreign_keys_are_enforced(database_url):
     store = StateStore(database_url)
     with pytest.raises(IntegrityError), store.writing() as conn:
-        conn.execute(alerts.insert().values(saved_demand_id=12345, channel="email", active=True, created=NOW))
+        conn.execute(alerts.insert().values(demand_id=12345, technology_id="T-1", kind="demand", created=NOW))
     store.close()
 
 

@@ -541,3 +541,21 @@ def test_search_box_shows_status_and_opens_detail(page, server):
     hits.first.locator(".title-link").click()
     page.wait_for_selector("#detail:not([hidden]) #detail-fields dd")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_alerts_panel_lists_the_keys_alerts(page, server):
+    """The Alerts panel (issue 12): the key's alerts from /api/alerts, written as text, never as markup."""
+    _mock(page, {"/api/alerts": [{"id": 1, "demand": 7, "demand_title": "<b>실내 물류</b> 로봇", "technology": "DEMO-0001",
+                                  "title": "<img src=x onerror=window.__xss=1>위치 추정", "institutions": [],
+                                  "score": 0.8123, "version": "v20261129T000000.000000-abcdef", "message": None,
+                                  "best_sentence": None, "created": "2026-11-29T00:00:00Z"}]})
+    _login(page, server[1])
+    page.wait_for_selector("#alerts tbody tr")
+    row = page.text_content("#alerts tbody tr") or ""
+    assert "DEMO-0001" in row and "#7" in row and "0.81" in row and "v20261129T000000" in row
+    assert "<b>실내 물류</b>" in row and page.locator("#alerts img, #alerts b").count() == 0
+    assert page.evaluate("window.__xss === undefined")
+    page.unroute("**/api/alerts")
+    page.click("#alerts-refresh")
+    page.wait_for_selector("#alerts-message:has-text('no new matches')")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     select,
     text,
@@ -109,9 +111,32 @@ def _v2_placeholders(conn: Connection) -> None:
     md.create_all(conn, tables=[saved, alerts, meetings, feedback], checkfirst=False)
 
 
+def _v3_demands_and_alerts(conn: Connection) -> None:
+    """Saved demands gain their owner and filters; the (empty) placeholder ``alerts`` table is replaced by
+    the alert rows of issue 12: one per (demand, technology) entering a demand's top k, or an admin alert."""
+    md = MetaData()
+    Table("saved_demands", md, Column("id", Integer, primary_key=True))  # exists since v2
+    conn.execute(text("ALTER TABLE saved_demands ADD COLUMN owner VARCHAR(300)"))
+    conn.execute(text(f"ALTER TABLE saved_demands ADD COLUMN filters {JSON().compile(dialect=conn.dialect)}"))
+    conn.execute(text("DROP TABLE alerts"))
+    alerts = Table("alerts", md,
+                   Column("id", Integer, primary_key=True, autoincrement=True),
+                   Column("demand_id", Integer, ForeignKey("saved_demands.id", ondelete="CASCADE")),
+                   Column("technology_id", String(128)),
+                   Column("version", String(100)),
+                   Column("score", Float),
+                   Column("evidence", JSON),
+                   Column("kind", String(16), nullable=False),
+                   Column("message", Text),
+                   Column("created", UtcDateTime, nullable=False),
+                   UniqueConstraint("demand_id", "technology_id", name="uq_alerts_demand_technology"))
+    md.create_all(conn, tables=[alerts], checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "api keys and legacy key-file imports", _v1_api_keys),
     Migration(2, "placeholders: saved demands, alerts, meetings, feedback", _v2_placeholders),
+    Migration(3, "saved demands (owner, filters) and alerts (issue 12)", _v3_demands_and_alerts),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,16 +1,17 @@
 """The current tables, for queries (SQLAlchemy Core). Only migrations (``migrations.py``) change the
 database; ``tests/test_state_store.py`` checks that migrating an empty database gives exactly these.
 
-``saved_demands``, ``alerts``, ``meetings`` and ``feedback`` are declared, empty placeholders for issues
-12 and 13 (their columns are a minimal start and will change through new migrations).
+``saved_demands`` and ``alerts`` hold the saved demands and their alerts (issue 12; ``demands.py``,
+``alerts.py``); ``meetings`` and ``feedback`` are declared, empty placeholders for issue 13 (their columns
+are a minimal start and will change through new migrations).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Column,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from matcher.state.utctype import UtcDateTime
@@ -54,7 +56,9 @@ legacy_imports = Table(
     Column("keys", Integer, nullable=False),
 )
 
-# ---------------------------------------------------------------- placeholders (issues 12 and 13)
+# ---------------------------------------------------------------- saved demands and alerts (issue 12)
+#: a demand saved to be re-matched on every new index version; ``institution`` (canonical; ``None`` for an
+#: admin's) is whose confidential records it may see; ``demand`` holds ``{"text", "requirements"}``
 saved_demands = Table(
     "saved_demands", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -64,17 +68,27 @@ saved_demands = Table(
     Column("demand", JSON, nullable=False),
     Column("created", UtcDateTime, nullable=False),
     Column("updated", UtcDateTime),
+    Column("owner", String(300)),
+    Column("filters", JSON),
 )
 
+#: ``kind = 'demand'``: a technology entering a saved demand's top k (once per demand and technology);
+#: ``kind = 'admin'``: a refused nightly run (no demand, no technology; ``evidence`` holds the report)
 alerts = Table(
     "alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("saved_demand_id", Integer, ForeignKey("saved_demands.id", ondelete="CASCADE"), nullable=False),
-    Column("channel", String(50), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("last_sent", UtcDateTime),
+    Column("demand_id", Integer, ForeignKey("saved_demands.id", ondelete="CASCADE")),
+    Column("technology_id", String(128)),
+    Column("version", String(100)),
+    Column("score", Float),
+    Column("evidence", JSON),
+    Column("kind", String(16), nullable=False),
+    Column("message", Text),
     Column("created", UtcDateTime, nullable=False),
+    UniqueConstraint("demand_id", "technology_id", name="uq_alerts_demand_technology"),
 )
+
+# ---------------------------------------------------------------- placeholders (issue 13)
 
 meetings = Table(
     "meetings", metadata,

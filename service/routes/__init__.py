@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.routes import admin, admin_index, catalog, export, health, licensees, match, search
+from service.routes import admin, admin_index, catalog, demands, export, health, licensees, match, search
 
 ROUTERS: tuple[APIRouter, ...] = (health.router, catalog.router, search.router, match.router, licensees.router,
-                                  export.router, admin.router, admin_index.router)
+                                  demands.router, export.router, admin.router, admin_index.router)

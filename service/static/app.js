@@ -156,12 +156,34 @@ function showKeyState(me) {
 async function keyAccepted(me) {
   records.clear();
   showKeyState(me);
-  await Promise.all([loadVisibleCount(), loadInstitutions()]);
+  await Promise.all([loadVisibleCount(), loadInstitutions(), loadAlerts()]);
+}
+
+// ---------- alerts of the key's saved demands ----------
+
+async function loadAlerts() {
+  const body = document.querySelector("#alerts tbody");
+  $("alerts-section").hidden = false;
+  try {
+    const rows = await api("/api/alerts");
+    body.replaceChildren(...rows.map((a) => el("tr", {},
+      el("td", {}, a.title || a.technology, el("br"), el("small", { class: "muted" }, a.technology)),
+      el("td", {}, a.demand_title || "", el("small", { class: "muted" }, ` #${a.demand}`)),
+      el("td", {}, fmt(a.score, 2)),
+      el("td", {}, el("small", {}, a.version)))));
+    $("alerts-message").textContent = rows.length ? ""
+      : "저장된 수요의 새 매칭이 없습니다 / no new matches for your saved demands";
+  } catch (err) {
+    body.replaceChildren();
+    $("alerts-message").textContent = `알림을 읽을 수 없습니다 / cannot read alerts: ${errorText(err)}`;
+  }
 }
 
 function forgetKey() {
   sessionStorage.removeItem(KEY_STORAGE);
   records.clear();
+  $("alerts-section").hidden = true;
+  document.querySelector("#alerts tbody").replaceChildren();
   showKeyState(null);
   fillInstitutions([]);
   $("key").value = "";
@@ -847,6 +869,7 @@ async function submitDemand(event) {
 
 $("key-form").addEventListener("submit", saveKey);
 $("change-key").addEventListener("click", forgetKey);
+$("alerts-refresh").addEventListener("click", loadAlerts);
 $("demand-form").addEventListener("submit", submitDemand);
 $("reset-filters").addEventListener("click", resetFilters);
 $("search-form").addEventListener("submit", submitSearch);
