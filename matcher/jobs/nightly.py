@@ -180,7 +180,7 @@ def _previous(store: IndexStore, current: str | None, encoders: Mapping[str, Enc
               hooks: NightlyHooks) -> IndexVersion | None:
     """The active version loaded for the hooks (``None`` without hooks, an active version or when it
     does not load with these encoders)."""
-    if current is None or isinstance(hooks, NoHooks):
+    if current is None or type(hooks) is NoHooks:  # noqa: E721 (a subclass may want it)
         return None
     try:
         return store.load(encoders, path=store.versions_dir / current)
