@@ -3,6 +3,7 @@ under a lock, crash-safe (fake encoders; the kill -9 test runs a real subprocess
 
 from __future__ import annotations
 
+import configparser
 import csv
 import io
 import json
@@ -350,3 +351,40 @@ def test_kill_9_mid_embed_then_the_next_run_resumes(job, tmp_path):
     assert 0 < report.embedded < total
     assert total <= report.embedded + killed_embedded <= total + 8
     assert not any(staging_root(config.index_dir).iterdir())  # no debris
+
+
+# --------------------------------------------------------------------------- deploy/
+DEPLOY = REPO / "deploy"
+
+
+def _unit(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(path.read_text(encoding="utf-8"), source=str(path))
+    return parser
+
+
+def test_the_systemd_units_parse_and_hold_the_required_keys():
+    service = _unit(DEPLOY / "matcher-nightly.service")
+    assert service["Service"]["Type"] == "oneshot"
+    assert "matcher nightly --config" in service["Service"]["ExecStart"]
+    assert service["Service"]["WorkingDirectory"].startswith("/")
+    assert "HF_HUB_OFFLINE=1" in service["Service"]["Environment"]
+    timer = _unit(DEPLOY / "matcher-nightly.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    assert "matcher nightly --config" in (DEPLOY / "crontab.example").read_text(encoding="utf-8")
+    analyze = shutil.which("systemd-analyze")
+    if analyze:  # the executable and user exist only where it is installed: any other complaint fails
+        done = subprocess.run([analyze, "verify", str(DEPLOY / "matcher-nightly.service"),
+                               str(DEPLOY / "matcher-nightly.timer")], capture_output=True, text=True, timeout=60)
+        problems = [line for line in (done.stdout + done.stderr).splitlines()
+                    if line.strip() and "is not executable" not in line and "/opt/matcher" not in line]
+        assert not problems, problems
+
+
+def test_the_example_config_reads_and_points_at_the_demo():
+    config = load_config(DEPLOY / "nightly.example.toml", need_sources=True)
+    assert config.index_dir.resolve() == (REPO / "var" / "demo" / "index").resolve()
+    assert config.path(config.sources[0].path).resolve() == DEMO.resolve()
+    assert config.path(config.sources[0].spec or "").is_file()
