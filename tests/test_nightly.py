@@ -159,6 +159,18 @@ def test_a_missing_source_fails_the_run_naming_it(job, tmp_path):
     assert report.status == "failed" and "'drop'" in (report.error or "") and "does not exist" in report.error
 
 
+def test_an_unreadable_file_in_a_source_fails_the_run_naming_it(job, tmp_path):
+    config, first = job
+    (tmp_path / "xml").mkdir()
+    (tmp_path / "xml" / "drop-01.xml").write_bytes(b"<kipris><item><title>broken")
+    extra = '\n[[sources]]\npath = "xml/*.xml"\n'
+    (tmp_path / "job.toml").write_text((tmp_path / "job.toml").read_text() + extra, encoding="utf-8")
+    report = run_nightly(load_config(tmp_path / "job.toml"), encoders=fake_encoders())
+    assert report.status == "failed", report.to_dict()
+    assert "xml/*.xml" in (report.error or "") and "drop-01.xml" in (report.error or "")
+    assert IndexStore(config.index_dir).current_name() == first.version
+
+
 def _setup_missing(tmp_path: Path) -> Path:
     path = tmp_path / "job-missing.toml"
     path.write_text('index = "index"\n[[sources]]\npath = "drop"\n', encoding="utf-8")

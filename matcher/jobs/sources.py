@@ -1,6 +1,6 @@
 """Read every ``[[sources]]`` of a job config into one record set; a source that is missing (a glob that
-matches nothing included) or yields nothing fails the run, naming it: a lost drop is never read as
-"every record removed"."""
+matches nothing included), holds a file that cannot be read at all, or yields nothing fails the run,
+naming it: a lost or broken drop is never read as "every record removed"."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from matcher.errors import InputFileError, MatcherError
 from matcher.ingest import Corpus, ingest_paths
+from matcher.ingest.report import FILE_FIELD
 from matcher.jobs.config import NightlyConfig, SourceConfig
 
 
@@ -57,6 +58,10 @@ def read_sources(config: NightlyConfig) -> SourcesResult:
             result = ingest_paths(paths, spec=spec)
         except (InputFileError, OSError) as exc:
             raise SourceError(f"source {source.path!r}: cannot be read: {exc}") from exc
+        broken = [r for r in result.report.rejects if r.field == FILE_FIELD]
+        if broken:
+            raise SourceError(f"source {source.path!r}: file {broken[0].file} cannot be read: {broken[0].reason}"
+                              + (f" (and {len(broken) - 1} more files)" if len(broken) > 1 else ""))
         duplicates = 0
         for tech in result.technologies:
             if tech.id in seen:
