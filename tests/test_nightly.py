@@ -185,6 +185,7 @@ def test_a_second_run_while_the_lock_is_held_is_busy(tmp_path):
     assert report.status == "busy" and report.exit_code == 75
     assert "nightly.lock" in (report.error or "") and str(os.getpid()) in report.error
     assert sum(e.calls for e in encoders.values()) == 0 and IndexStore(config.index_dir).current_name() is None
+    assert _runs(tmp_path)[-1]["status"] == "busy"
     assert run_nightly(config, encoders=encoders).status == "published"  # released: the next run works
 
 
@@ -356,7 +357,7 @@ def test_kill_9_mid_embed_then_the_next_run_resumes(job, tmp_path):
     store = IndexStore(config.index_dir)
     assert store.current_name() == first.version  # still serving the old version
     assert store.load(fake_encoders()).technologies
-    report = run_nightly(config, encoders=fake_encoders())
+    report = run_nightly(config, encoders=fake_encoders())  # the killed run's flock died with it: not busy
     assert report.status == "published", report.to_dict()
     assert (report.added, report.changed) == (6, 6)
     # the rest, not all again: at most the chunk in flight at the kill is embedded a second time
@@ -400,3 +401,25 @@ def test_the_example_config_reads_and_points_at_the_demo():
     assert config.index_dir.resolve() == (REPO / "var" / "demo" / "index").resolve()
     assert config.path(config.sources[0].path).resolve() == DEMO.resolve()
     assert config.path(config.sources[0].spec or "").is_file()
+
+
+@pytest.mark.slow
+def test_busy_across_processes_and_a_killed_holder_never_blocks(tmp_path):
+    config = load_config(_setup(tmp_path), need_sources=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from matcher.jobs.lock import nightly_lock\n"
+         f"with nightly_lock(Path({str(config.index_dir)!r})):\n    print('held', flush=True); time.sleep(600)"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "service.cli", "nightly", "--config", str(config.base / "job.toml"),
+                               "--json"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 75, done.stderr
+        assert json.loads(done.stdout)["status"] == "busy" and str(holder.pid) in json.loads(done.stdout)["error"]
+        assert time.perf_counter() - started < 60  # at once: no models loaded, nothing read
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    assert run_nightly(config, encoders=fake_encoders()).status == "published"

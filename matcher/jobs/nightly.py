@@ -93,6 +93,7 @@ def run_nightly(config: NightlyConfig, *, encoders: Mapping[str, Encoder] | None
     except NightlyBusy as exc:
         report.status, report.error = "busy", str(exc)
         _finish(report, started)
+        append_run(index_dir, report)  # one short appended line: safe beside the running run's
     log.info(json.dumps({"event": "nightly", "stage": "run", **report.to_dict()}, ensure_ascii=False, default=str))
     target = metrics or (config.path(config.job.metrics) if config.job.metrics else None)
     if target is not None:
@@ -122,6 +123,7 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         figures.update(active=current, **diff.counts(), other=list(diff.other))
     if current is not None and diff.empty:
         report.status, report.version = "unchanged", current
+        remove_stale(index_dir, 0)  # no build to resume: staging left by killed runs goes
         return
     from matcher.retrieval.config import resolve_pipeline
     from matcher.settings import settings_from_env
