@@ -30,6 +30,7 @@ from matcher import build_stages
 from matcher.build import build_index, load_encoders
 from matcher.encoders.base import Encoder
 from matcher.errors import MatcherError, VersionCheckError
+from matcher.ingest import Corpus
 from matcher.jobs.config import NightlyConfig
 from matcher.jobs.diff import OTHER_FILES, RecordDiff, diff_records, read_rows, set_digest
 from matcher.jobs.gate import GateCheck, GateResult, run_gate
@@ -169,7 +170,7 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         figures.update(alerts=report.alerts)
 
 
-def _diff(store: IndexStore, current: str | None, corpus: Any) -> RecordDiff:
+def _diff(store: IndexStore, current: str | None, corpus: Corpus) -> RecordDiff:
     now = {kind: set_digest([r.to_dict() for r in getattr(corpus, kind)]) for kind in OTHER_FILES}
     if current is None:
         return diff_records([], corpus.technologies, {}, now)
