@@ -130,6 +130,22 @@ def test_added_changed_removed_are_counted_and_only_those_embedded(job, tmp_path
     assert report.alerts == 2 and hooks.published == [(first.version, report.version)]
 
 
+class Failing(NoHooks):
+    def after_publish(self, previous, current) -> int:  # type: ignore[no-untyped-def]
+        raise RuntimeError("smtp down")
+
+
+def test_a_failing_hook_is_recorded_and_the_publish_stands(job, tmp_path):
+    config, first = job
+    header, rows = _rows(tmp_path)
+    rows[0]["title"] += " (개정)"
+    _write_rows(tmp_path, header, rows)
+    report = run_nightly(config, encoders=fake_encoders(), hooks=Failing())
+    assert report.status == "published" and report.exit_code == 0 and report.alerts == 0
+    assert report.hook_errors == ["after_publish: RuntimeError: smtp down"]
+    assert IndexStore(config.index_dir).current_name() == report.version != first.version
+
+
 def test_a_legal_status_change_counts_as_changed(job, tmp_path):
     config, _ = job
     header, rows = _rows(tmp_path)

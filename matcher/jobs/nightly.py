@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from matcher import build_stages
 from matcher.build import build_index, load_encoders
@@ -44,6 +44,7 @@ from matcher.store.staging import remove_stale
 from matcher.store.versions import RECORDS, IndexStore, IndexVersion
 
 log = logging.getLogger("matcher.nightly")
+T = TypeVar("T")
 
 #: called with (stage, status, figures) as each stage starts and ends (the CLI's progress lines)
 OnStage = Callable[[str, str, dict[str, Any]], None]
@@ -144,7 +145,7 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
             report.gate = GateResult((GateCheck("load", False, {"error": str(exc)}),)).to_dict()
             report.status = "refused"
             figures.update(refused=str(exc))
-            hooks.on_refused(report.to_dict())
+            _hook(report, "on_refused", lambda: hooks.on_refused(report.to_dict()), None)
             return
         report.version, report.embedded = result.version, result.embedded
         figures.update(version=result.version, embedded=result.embedded, reused=result.reused, count=result.count)
@@ -153,12 +154,12 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         previous_count = store.read_manifest(store.versions_dir / current).get("count") if current else None
         gate = run_gate(store, result.version, staged, previous_count, config.gate, loaded)
         previous = _previous(store, current, loaded, hooks)
-        report.overlaps = hooks.overlaps(previous, staged)
+        report.overlaps = _hook(report, "overlaps", lambda: hooks.overlaps(previous, staged), {})
         report.gate = gate.to_dict()
         figures.update(report.gate)
     if not gate.passed:
         report.status = "refused"
-        hooks.on_refused(report.to_dict())
+        _hook(report, "on_refused", lambda: hooks.on_refused(report.to_dict()), None)
         return
     with _stage("activate", on_stage) as figures:
         lifecycle.activate(store, result.version, by="nightly", encoders=loaded)
@@ -166,8 +167,19 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         report.status = "published"
         figures.update(version=result.version, previous=current)
     with _stage("hooks", on_stage) as figures:
-        report.alerts = hooks.after_publish(previous, staged)
-        figures.update(alerts=report.alerts)
+        report.alerts = _hook(report, "after_publish", lambda: hooks.after_publish(previous, staged), 0)
+        figures.update(alerts=report.alerts, hook_errors=report.hook_errors)
+
+
+def _hook(report: NightlyReport, name: str, call: Callable[[], T], default: T) -> T:
+    """A hook's answer; a hook that raises is recorded in the report (``hook_errors``) and logged, and
+    the run goes on with ``default``: alerts or a notice failing never undo a publish or a refusal."""
+    try:
+        return call()
+    except Exception as exc:
+        log.exception("nightly hook %s failed", name)
+        report.hook_errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        return default
 
 
 def _diff(store: IndexStore, current: str | None, corpus: Corpus) -> RecordDiff:

@@ -33,6 +33,7 @@ class NightlyReport:
     gate: dict[str, Any] | None = None
     overlaps: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    hook_errors: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -51,6 +52,8 @@ class NightlyReport:
             out["overlaps"] = self.overlaps
         if self.error is not None:
             out["error"] = self.error
+        if self.hook_errors:
+            out["hook_errors"] = self.hook_errors
         return out
 
     def text(self) -> str:
