@@ -224,16 +224,27 @@ def test_the_gate_refuses_a_large_drop_and_the_old_version_stays(job, tmp_path):
     assert _runs(tmp_path)[-1]["gate"]["failed"] == "record_count"
 
 
-def test_the_gate_refuses_poor_self_retrieval(tmp_path):
-    config_path = _setup(tmp_path, extra="\n[gate]\nself_retrieval = 1.0\nsample = 5\n")
-    config = load_config(config_path, need_sources=True)
+def test_the_gate_refuses_poor_self_retrieval(job, tmp_path):
+    config, first = job
+    header, rows = _rows(tmp_path)
+    for n in range(30):  # 30 records under one title: at most 10 of them can find themselves in a top 10
+        rows.append({**rows[n], "id": f"DEMO-7{n:03d}", "title": "동일한 제목의 기술 Identical title",
+                     "title_en": "", "abstract": f"내용 {n} " + rows[n]["abstract"]})
+    _write_rows(tmp_path, header, rows)
+    hooks = Recording()
+    report = run_nightly(config, encoders=fake_encoders(), hooks=hooks)
+    assert report.status == "refused" and report.exit_code == 3 and report.added == 30
+    assert report.gate and report.gate["failed"] == "self_retrieval"
+    check = next(c for c in report.gate["checks"] if c["check"] == "self_retrieval")
+    assert check["share"] < check["minimum"] == 0.95 and check["sampled"] == 103
+    assert check["found"] <= 103 - 20 and len(check["missed"]) == 10  # the first ten misses, by id
+    assert IndexStore(config.index_dir).current_name() == first.version
+    assert hooks.refused and hooks.published == []
     from matcher.jobs import gate
 
-    report = run_nightly(config, encoders=fake_encoders())
-    assert report.status == "published"  # the demo's titles find themselves
-    check = gate.self_retrieval(IndexStore(config.index_dir).load(fake_encoders()), 5, 1.0)
-    assert check.passed and check.figures["sampled"] == 5
     assert gate.sample_ids(["a", "b", "c"], 2) == gate.sample_ids(["c", "b", "a"], 2)
+    assert gate.record_count(90, 100, 0.10).passed and not gate.record_count(89, 100, 0.10).passed
+    assert gate.record_count(5, None, 0.10).passed
 
 
 def test_after_a_rollback_the_next_run_diffs_against_the_active_version(job, tmp_path):
