@@ -146,6 +146,26 @@ def test_a_failing_hook_is_recorded_and_the_publish_stands(job, tmp_path):
     assert IndexStore(config.index_dir).current_name() == report.version != first.version
 
 
+def test_the_run_keeps_the_active_versions_pipeline(tmp_path, monkeypatch):
+    from matcher.build import build_index
+    from matcher.ingest import Corpus
+    from matcher.jobs.sources import read_sources
+    from matcher.retrieval.config import PipelineConfig
+
+    for name in ("MATCHER_PIPELINE", "MATCHER_ENCODER"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(_setup(tmp_path), need_sources=True)
+    dense = PipelineConfig.dense_only("minilm")
+    corpus = read_sources(config).corpus
+    build_index(Corpus(technologies=corpus.technologies[:-1], companies=corpus.companies,
+                       institutions=corpus.institutions, demands=corpus.demands),
+                config.index_dir, dense, encoders=fake_encoders())
+    report = run_nightly(config, encoders=fake_encoders())
+    assert report.status == "published" and report.added == 1, report.to_dict()
+    manifest = IndexStore(config.index_dir).read_manifest()
+    assert manifest["pipeline"] == dense.to_dict() and list(manifest["encoders"]) == ["minilm"]
+
+
 def test_a_legal_status_change_counts_as_changed(job, tmp_path):
     config, _ = job
     header, rows = _rows(tmp_path)

@@ -6,7 +6,7 @@ One run, under the index's nightly lock (:mod:`matcher.jobs.lock`, taken before 
 2. *diff* the records against the **active** version (:mod:`matcher.jobs.diff`): nothing changed → status
    ``unchanged``, nothing embedded, no version created;
 3. *build* a new version from the whole new record set with :func:`matcher.build.build_index` (staged,
-   not activated), whose embedding cache (``INDEX/embeddings.sqlite``) and staging directory mean only
+   not activated; the active version's pipeline unless ``MATCHER_PIPELINE`` / ``MATCHER_ENCODER`` say otherwise), whose embedding cache (``INDEX/embeddings.sqlite``) and staging directory mean only
    added and changed texts are embedded, and a run killed half-way resumes where it stopped; staging
    directories of other builds nobody holds are removed first;
 4. *gate* the staged version (:mod:`matcher.jobs.gate`): refused → the active version stays, status ``refused``;
@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from matcher import build_stages
 from matcher.build import build_index, load_encoders
@@ -42,6 +42,9 @@ from matcher.jobs.sources import read_sources
 from matcher.store import lifecycle
 from matcher.store.staging import remove_stale
 from matcher.store.versions import RECORDS, IndexStore, IndexVersion
+
+if TYPE_CHECKING:
+    from matcher.retrieval.config import PipelineConfig
 
 log = logging.getLogger("matcher.nightly")
 T = TypeVar("T")
@@ -127,11 +130,10 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         report.status, report.version = "unchanged", current
         remove_stale(index_dir, 0)  # no build to resume: staging left by killed runs goes
         return
-    from matcher.retrieval.config import resolve_pipeline
     from matcher.settings import settings_from_env
 
     settings = settings_from_env()
-    pipeline = resolve_pipeline(settings.pipeline, settings.encoder)
+    pipeline = _pipeline(settings.pipeline, settings.encoder, store, current)
     with _stage("encoders", on_stage) as figures:
         loaded = load_encoders(pipeline.encoders, None, given)
         key = build_stages.build_key(corpus.technologies, pipeline, loaded)
@@ -169,6 +171,17 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
     with _stage("hooks", on_stage) as figures:
         report.alerts = _hook(report, "after_publish", lambda: hooks.after_publish(previous, staged), 0)
         figures.update(alerts=report.alerts, hook_errors=report.hook_errors)
+
+
+def _pipeline(name: str | None, encoder: str | None, store: IndexStore, current: str | None) -> PipelineConfig:
+    """``MATCHER_PIPELINE`` / ``MATCHER_ENCODER`` when set, else the active version's pipeline (a nightly
+    run keeps what the index was built with), else the registry's default."""
+    from matcher.retrieval.config import PipelineConfig, resolve_pipeline
+
+    if name or encoder or current is None:
+        return resolve_pipeline(name, encoder)
+    built = store.read_manifest(store.versions_dir / current).get("pipeline")
+    return PipelineConfig.from_dict(built) if isinstance(built, dict) else resolve_pipeline()
 
 
 def _hook(report: NightlyReport, name: str, call: Callable[[], T], default: T) -> T:
