@@ -267,6 +267,24 @@ def test_the_gate_refuses_poor_self_retrieval(job, tmp_path):
     assert gate.record_count(5, None, 0.10).passed
 
 
+def test_a_staged_version_that_does_not_load_is_refused(job, tmp_path, monkeypatch):
+    from matcher.errors import VersionCheckError
+
+    config, first = job
+    header, rows = _rows(tmp_path)
+    rows[0]["title"] += " (개정)"
+    _write_rows(tmp_path, header, rows)
+
+    def broken(store, name, encoders=None):  # type: ignore[no-untyped-def]
+        raise VersionCheckError(f"index version {name!r} failed its check (vectors): 3 vectors for 73 rows")
+
+    monkeypatch.setattr(lifecycle, "check_version", broken)
+    report = run_nightly(config, encoders=fake_encoders())
+    assert report.status == "refused" and report.exit_code == 3, report.to_dict()
+    assert report.gate and report.gate["failed"] == "load" and "3 vectors" in report.gate["checks"][0]["error"]
+    assert IndexStore(config.index_dir).current_name() == first.version
+
+
 def test_after_a_rollback_the_next_run_diffs_against_the_active_version(job, tmp_path):
     config, first = job
     header, rows = _rows(tmp_path)

@@ -152,11 +152,18 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         report.version, report.embedded = result.version, result.embedded
         figures.update(version=result.version, embedded=result.embedded, reused=result.reused, count=result.count)
     with _stage("gate", on_stage) as figures:
-        staged = store.load(loaded, path=result.path)
+        try:
+            staged: IndexVersion | None = store.load(loaded, path=result.path)
+        except MatcherError as exc:  # checked by the build, yet it does not load now: refused, not failed
+            staged = None
+            figures.update(error=str(exc))
         previous_count = store.read_manifest(store.versions_dir / current).get("count") if current else None
         gate = run_gate(store, result.version, staged, previous_count, config.gate, loaded)
+        if staged is None and gate.passed:
+            gate = GateResult((*gate.checks, GateCheck("load", False, {"error": figures["error"]})))
         previous = _previous(store, current, loaded, hooks)
-        report.overlaps = _hook(report, "overlaps", lambda: hooks.overlaps(previous, staged), {})
+        if staged is not None:
+            report.overlaps = _hook(report, "overlaps", lambda: hooks.overlaps(previous, staged), {})
         report.gate = gate.to_dict()
         figures.update(report.gate)
     if not gate.passed:
@@ -168,6 +175,7 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
         lifecycle.prune(store, config.job.keep_versions)
         report.status = "published"
         figures.update(version=result.version, previous=current)
+    assert staged is not None  # a gate that passed loaded it
     with _stage("hooks", on_stage) as figures:
         report.alerts = _hook(report, "after_publish", lambda: hooks.after_publish(previous, staged), 0)
         figures.update(alerts=report.alerts, hook_errors=report.hook_errors)
