@@ -32,13 +32,16 @@ def state_store(config: NightlyConfig) -> StateStore:
 
 
 def refusal_message(report: dict[str, Any]) -> str:
-    """One line naming what failed in a refused run's report (its ``failed``, ``check`` or ``reason``)."""
-    failed = report.get("failed") or report.get("check") or report.get("checks_failed")
-    if isinstance(failed, list | tuple):
-        failed = ", ".join(str(f) for f in failed)
-    reason = report.get("reason") or report.get("message")
-    parts = [p for p in (str(failed) if failed else "", str(reason) if reason else "") if p]
-    return "nightly run refused: " + ("; ".join(parts) if parts else "see the report")
+    """One line naming the gate check a refused run failed, with its figures (the nightly report's ``gate``:
+    ``{"failed": NAME, "checks": [{"check": NAME, "passed": bool, ...figures}]}``)."""
+    gate = report.get("gate") or {}
+    failed = gate.get("failed") or report.get("failed") or report.get("check")
+    check = next((c for c in gate.get("checks", []) if c.get("check") == failed), {})
+    figures = ", ".join(f"{k} {v}" for k, v in check.items() if k not in ("check", "passed"))
+    staged, active = report.get("version"), report.get("previous")
+    head = f"nightly run refused: staged version {staged} failed the gate check {failed!r}" if failed \
+        else f"nightly run refused: {report.get('error') or 'see the report'}"
+    return head + (f" ({figures})" if figures else "") + (f"; {active} stays active" if active else "")
 
 
 class AlertHooks:

@@ -158,15 +158,16 @@ def open_staging(index_dir: Path, key: str) -> Iterator[BuildStaging]:
         fh.close()
 
 
-def remove_stale(index_dir: Path, max_age: float = STALE_SECONDS) -> list[str]:
-    """Remove staging directories nobody holds whose newest file is older than ``max_age`` seconds;
-    returns their names."""
+def remove_stale(index_dir: Path, max_age: float = STALE_SECONDS, *, keep: Iterable[str] = ()) -> list[str]:
+    """Remove staging directories nobody holds whose newest file is older than ``max_age`` seconds, except
+    those named in ``keep``; returns their names."""
+    kept = set(keep)
     root = staging_root(index_dir)
     if not root.is_dir():
         return []
     removed = []
     now = time.time()
-    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+    for path in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in kept):
         try:
             newest = max([path.stat().st_mtime, *(f.stat().st_mtime for f in path.rglob("*"))])
         except OSError:
