@@ -174,7 +174,8 @@ def _serve(clone: Clone, argv: list[str]) -> None:
         while True:
             assert proc.poll() is None, f"matcher serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
             try:
-                if _get(base + "/health")[0] == 200:
+                # our own server (its log says so): another test run on this machine may hold the README's port
+                if "Uvicorn running on" in log.read_text() and _get(base + "/health")[0] == 200:
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
