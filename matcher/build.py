@@ -22,6 +22,7 @@ from matcher.index.factory import choose_backend
 from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.retrieval.tokencache import TokenCache
 from matcher.store import lifecycle
 from matcher.store.staging import open_staging, remove_stale
 from matcher.store.versions import RECORDS, IndexStore, write_jsonl
@@ -61,6 +62,7 @@ class BuildResult:
     backend: str
     seconds: float
     active: bool = True  # False: staged and checked, not activated (``activate=False``)
+    tokenized: int = 0  # texts analysed (not read from staging or the token cache)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class BuildResult:
             "backend": self.backend,
             "seconds": round(self.seconds, 3),
             "active": self.active,
+            "tokenized": self.tokenized,
         }
 
 
@@ -165,15 +168,17 @@ def stage_build(
     _, technologies, _ = _read(corpus_dir, source)
     pipeline = pipeline or resolve_pipeline()
     cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
+    token_cache = TokenCache(cache.path)
     try:
         loaded = load_encoders(pipeline.encoders, cache, encoders)
         retriever = HybridRetriever(pipeline, loaded)
         key = build_stages.build_key(technologies, pipeline, loaded)
         with open_staging(Path(index_dir), key) as staging:
-            tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress)
+            tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress, cache=token_cache)
             vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
     finally:
         cache.close()
+        token_cache.close()
     return StagedBuild(key=key, path=staging.path, count=len(technologies), embedded=_counted(loaded, "embedded"),
                        reused=_counted(loaded, "reused") + vectors.reused,
                        stages={"tokenize": tokens.outputs, "embed": vectors.outputs})
@@ -212,24 +217,29 @@ def build_index(
     pipeline = pipeline or resolve_pipeline()
     store = IndexStore(index_dir)
     cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
+    token_cache = TokenCache(cache.path)
     try:
         loaded = load_encoders(pipeline.encoders, cache, encoders)
         key = build_stages.build_key(technologies, pipeline, loaded)
         with open_staging(Path(index_dir), key) as staging:
             try:
                 retriever = HybridRetriever(pipeline, loaded, backend=backend)
-                tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress)
+                tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress,
+                                               cache=token_cache)
                 vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
                 build_stages.index(technologies, tokens.value, vectors.value, retriever)
             finally:
                 cache.close()
+                token_cache.close()
             stages, staged_reused = {"tokenize": tokens.outputs, "embed": vectors.outputs}, vectors.reused
+            tokenized = tokens.computed
             del tokens, vectors  # the fitted indexes hold what they need: no second copy while publishing
             path, active = _publish(store, corpus, technologies, retriever, loaded, pipeline, keep_versions,
                                     activate, stages, corpus_source)
             staging.remove()  # published: the stage outputs are in the version's index files (and the cache)
     finally:
         cache.close()
+        token_cache.close()
     remove_stale(Path(index_dir))
     return BuildResult(
         version=path.name,
@@ -240,6 +250,7 @@ def build_index(
         backend=choose_backend(backend, len(technologies)),
         seconds=time.perf_counter() - started,
         active=active,
+        tokenized=tokenized,
     )
 
 

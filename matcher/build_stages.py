@@ -1,7 +1,10 @@
 """The stages of a build: **tokenize → embed → index**, the first two kept in the build's staging directory.
 
 * :func:`tokenize`: the lexical channel's tokens of every technology's text and the Korean nouns among
-  them (the term translator's vocabulary) → ``tokens.jsonl`` + ``tokens.json``.
+  them (the term translator's vocabulary) → ``tokens.jsonl`` + ``tokens.json``. With a token cache
+  (``matcher/retrieval/tokencache.py``, a table of the embedding-cache file) only texts not analysed
+  before with the same analyzer settings and kiwipiepy are analysed; the vocabulary is rebuilt from
+  every text's cached nouns, so the index is the same as with every text analysed.
 * :func:`embed`: per encoder of the pipeline, the vectors of the documents its channel embeds →
   ``embeddings/<encoder>.npy`` (float32, one row per document in the order ``ids`` gives) +
   ``embeddings/<encoder>.json`` (encoder name and identity key, dimension, ids in row order, a digest of
@@ -29,7 +32,6 @@ version fails its check — leaves the directory for its rerun.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -43,6 +45,8 @@ from matcher.records import Technology
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.fitinputs import DenseVectors, DocumentEmbeddings, DocumentTokens
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.retrieval.tokencache import AnalysedText, TokenCache, analyzer_key, kiwi_version
+from matcher.retrieval.translate import korean_vocabulary
 from matcher.store.staging import BuildStaging
 
 T = TypeVar("T")
@@ -97,35 +101,52 @@ def encoder_file(name: str) -> str:
     return f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
-def _kiwi_version() -> str:
-    try:
-        return importlib.metadata.version("kiwipiepy")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-        return ""
+def _analyse(texts: Sequence[str], retriever: HybridRetriever, cache: TokenCache | None,
+             progress: bool) -> tuple[DocumentTokens, int]:
+    """The tokens of ``texts`` and how many texts were analysed: with a ``cache`` only the texts it
+    does not hold (written back), the vocabulary rebuilt from every text's nouns as
+    :meth:`HybridRetriever.tokenize` builds it."""
+    if cache is None:
+        return retriever.tokenize(texts, progress=progress), len(texts)
+    analyzer = analyzer_key(retriever.config.analyzer)
+    known = cache.get_many(analyzer, texts)
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        nouns: list[set[str]] = [set() for _ in missing]
+        tokens = retriever.analyzer.analyze_many(missing, progress=progress, nouns_by_text=nouns)
+        fresh = {t: AnalysedText(tok, sorted(n)) for t, tok, n in zip(missing, tokens, nouns, strict=True)}
+        cache.put_many(analyzer, fresh)
+        known.update(fresh)
+    rows = [list(known[t].tokens) for t in texts]
+    vocabulary = korean_vocabulary(n for t in dict.fromkeys(texts) for n in known[t].nouns)
+    return DocumentTokens(rows, vocabulary), len(missing)
 
 
 def tokenize(technologies: Sequence[Technology], retriever: HybridRetriever, staging: BuildStaging, *,
-             progress: bool = False) -> StageResult[DocumentTokens]:
-    """Stage 1: the analysed texts, from staging when there for the same texts and analyzer."""
+             progress: bool = False, cache: TokenCache | None = None) -> StageResult[DocumentTokens]:
+    """Stage 1: the analysed texts, from staging when there for the same texts and analyzer; otherwise
+    each text from the token ``cache`` when given and there, only the others analysed."""
     if not retriever.config.lexical:
         return StageResult(DocumentTokens(None, []), {"skipped": "the pipeline has no lexical channel"})
     texts = [t.text for t in technologies]
-    key = hashlib.sha256(json.dumps({"analyzer": retriever.config.analyzer.to_dict(), "kiwipiepy": _kiwi_version(),
+    key = hashlib.sha256(json.dumps({"analyzer": retriever.config.analyzer.to_dict(), "kiwipiepy": kiwi_version(),
                                      "texts": _digest(texts)}, sort_keys=True).encode()).hexdigest()
     info = staging.read_json(TOKENS_INFO)
     if info is not None and info.get("key") == key and info.get("documents") == len(texts) \
             and staging.size_is(TOKENS, info.get("bytes")):
         rows = staging.read_lines(TOKENS)
         if rows is not None and len(rows) == len(texts) and all(isinstance(r, list) for r in rows):
-            outputs = {"file": TOKENS, "documents": len(rows), "vocabulary": len(info["vocabulary"]), "reused": True}
+            outputs = {"file": TOKENS, "documents": len(rows), "vocabulary": len(info["vocabulary"]), "reused": True,
+                       "computed": 0}
             return StageResult(DocumentTokens(rows, list(info["vocabulary"])), outputs, reused=len(rows))
-    tokens = retriever.tokenize(texts, progress=progress)
+    tokens, analysed = _analyse(texts, retriever, cache, progress)
     assert tokens.tokens is not None  # the pipeline has a lexical channel
     size = staging.write_lines(TOKENS, tokens.tokens)
     staging.write_json(TOKENS_INFO, {"key": key, "documents": len(texts), "bytes": size,
                                      "vocabulary": tokens.vocabulary})
-    outputs = {"file": TOKENS, "documents": len(texts), "vocabulary": len(tokens.vocabulary), "reused": False}
-    return StageResult(tokens, outputs, computed=len(texts))
+    outputs = {"file": TOKENS, "documents": len(texts), "vocabulary": len(tokens.vocabulary), "reused": False,
+               "computed": analysed, "cached": len(texts) - analysed}
+    return StageResult(tokens, outputs, reused=len(texts) - analysed, computed=analysed)
 
 
 def _vectors(staging: BuildStaging, stem: str, encoder: Encoder, describe: dict[str, Any],

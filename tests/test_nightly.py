@@ -131,6 +131,8 @@ def test_added_changed_removed_are_counted_and_only_those_embedded(job, tmp_path
     assert report.status == "published", report.to_dict()
     assert (report.added, report.changed, report.removed) == (1, 1, 1)
     assert 0 < report.embedded < first.embedded / 4  # the cache holds every unchanged text
+    assert report.tokenized == 2 and first.tokenized > 2  # the changed and the added text only
+    assert report.to_dict()["tokenized"] == 2
     store = IndexStore(config.index_dir)
     assert store.current_name() == report.version != first.version
     ids = {t.id for t in store.load(encoders).technologies}

@@ -149,8 +149,9 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
             figures.update(refused=str(exc))
             _hook(report, "on_refused", lambda: hooks.on_refused(report.to_dict()), None)
             return
-        report.version, report.embedded = result.version, result.embedded
-        figures.update(version=result.version, embedded=result.embedded, reused=result.reused, count=result.count)
+        report.version, report.embedded, report.tokenized = result.version, result.embedded, result.tokenized
+        figures.update(version=result.version, embedded=result.embedded, reused=result.reused, count=result.count,
+                       tokenized=result.tokenized)
     with _stage("gate", on_stage) as figures:
         try:
             staged: IndexVersion | None = store.load(loaded, path=result.path)

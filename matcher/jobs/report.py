@@ -25,6 +25,7 @@ class NightlyReport:
     changed: int = 0
     removed: int = 0
     embedded: int = 0
+    tokenized: int = 0  # texts analysed by the build (the others' tokens came from the token cache)
     alerts: int = 0
     seconds: float = 0.0
     started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -42,7 +43,8 @@ class NightlyReport:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "status": self.status, "version": self.version, "added": self.added, "changed": self.changed,
-            "removed": self.removed, "embedded": self.embedded, "alerts": self.alerts,
+            "removed": self.removed, "embedded": self.embedded, "tokenized": self.tokenized,
+            "alerts": self.alerts,
             "seconds": round(self.seconds, 3), "previous": self.previous, "started_at": self.started_at,
             "finished": round(self.finished, 3), "sources": self.sources,
         }

@@ -157,9 +157,13 @@ class Analyzer:
         return list(cached)
 
     def analyze_many(
-        self, texts: Sequence[str], *, progress: bool = False, nouns: set[str] | None = None
+        self, texts: Sequence[str], *, progress: bool = False, nouns: set[str] | None = None,
+        nouns_by_text: Sequence[set[str]] | None = None,
     ) -> list[list[str]]:
-        """Tokens of each text; Korean nouns seen on the way are added to ``nouns`` when given."""
+        """Tokens of each text; Korean nouns seen on the way are added to ``nouns`` when given, and each
+        text's own to ``nouns_by_text[i]`` when given (one set per text)."""
+        if nouns_by_text is not None and len(nouns_by_text) != len(texts):
+            raise ValueError("nouns_by_text needs one set per text")
         results: list[list[str] | None] = [None] * len(texts)
         korean = []
         for i, t in enumerate(texts):
@@ -174,5 +178,8 @@ class Analyzer:
 
                 analysed = tqdm(analysed, total=len(korean), desc="morphemes", unit="text")
             for i, tokens in zip(korean, analysed, strict=True):
-                results[i] = self._from_morphemes(tokens, texts[i], nouns)
+                own = nouns_by_text[i] if nouns_by_text is not None else nouns
+                results[i] = self._from_morphemes(tokens, texts[i], own)
+                if nouns_by_text is not None and nouns is not None:
+                    nouns.update(own)
         return [r or [] for r in results]
