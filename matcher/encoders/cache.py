@@ -30,16 +30,23 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def open_cache_db(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection to the cache file ``path`` (WAL; its directory created) with ``schema`` applied: the
+    embedding cache and the token cache (``retrieval/tokencache.py``) share the file, each its own table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(schema)
+    db.commit()
+    return db
+
+
 class EmbeddingCache:
     """A persistent map (encoder key, role, text hash) → float32 vector."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        self._db = open_cache_db(self.path, _SCHEMA)
 
     def get_many(self, encoder: str, role: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matcher.encoders.cache import text_hash
+from matcher.encoders.cache import open_cache_db, text_hash
 from matcher.text.tokenize import AnalyzerConfig
 
 _SCHEMA = """
@@ -57,11 +56,7 @@ class TokenCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        self._db = open_cache_db(self.path, _SCHEMA)
 
     @staticmethod
     def key(analyzer: str, text: str) -> str:
