@@ -29,14 +29,16 @@ sys.path.insert(0, str(REPO / "bench"))
 from synth import perturb, records, write  # noqa: E402
 
 
-def run_nightly(config: Path) -> dict[str, object]:
-    """One ``matcher nightly`` child: its JSON report plus wall seconds and peak RSS (MB)."""
+def run_nightly(config: Path, name: str) -> dict[str, object]:
+    """One ``matcher nightly`` child: its JSON report plus wall seconds and peak RSS (MB); its JSON log lines
+    (one per stage, with times) go to ``WORK/<name>.log``."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "nightly", "--config", str(config), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=REPO)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
+    with (config.parent / f"{name}.log").open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "nightly", "--config", str(config), "--json"],
+                                stdout=subprocess.PIPE, stderr=log, text=True,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=REPO)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     report = json.loads(out) if out.strip() else {"status": "no output"}
@@ -59,11 +61,11 @@ def main() -> None:
     config = args.work / "nightly.toml"
     config.write_text(f'index = "index"\n[[sources]]\npath = "source/technologies.csv"\nspec = "{spec}"\n'
                       f'[gate]\nmax_drop = 0.5\n', encoding="utf-8")
-    full = run_nightly(config)
+    full = run_nightly(config, "full")
     changed = perturb(rows, args.share, seed=args.seed + 1)
     write(rows, args.work / "source")
-    incremental = run_nightly(config)
-    unchanged = run_nightly(config)
+    incremental = run_nightly(config, "incremental")
+    unchanged = run_nightly(config, "unchanged")
     ratio = round(float(incremental["wall_s"]) / max(float(full["wall_s"]), 1e-9), 3)
     result = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               "records": args.n, "changed": len(changed), "full": full, "incremental": incremental,
