@@ -3,8 +3,11 @@ so a slot has a capacity (``tables``) and table numbers are given after solving 
 
 Constraints and objective are those of ``problem.py``: per slot at most one meeting per party and at most
 ``tables`` meetings; per party at most ``max_meetings``; per (company, institution) pair at most one
-meeting; maximise the tiered ``weighted`` objective (pins kept ≻ musts met ≻ companies with ≥1 meeting ≻
-total value). The greedy baseline's assignment is given as a hint.
+meeting. The lexicographic objective (pins kept ≻ musts met ≻ companies with ≥1 meeting ≻ total value) is
+solved in two CP-SAT solves: the tiers first (small dominating weights), then the value with the tiers held
+at what the first solve found — the same optimum as ``problem.py``'s one-integer ``weighted``, without its
+large coefficients. The greedy baseline's assignment is the first solve's hint, the first solve's answer
+the second's.
 
 Determinism: a fixed ``random_seed`` and a fixed number of workers; with more than one worker the search is
 interleaved (``interleave_search``), which CP-SAT runs deterministically. A solve stopped by the wall-clock
@@ -85,45 +88,71 @@ def _constraints(model: cp_model.CpModel, problem: Problem, x: Mapping[tuple[int
             model.AddAtMostOne(by_pair[key])
 
 
-def _objective(model: cp_model.CpModel, problem: Problem, x: Mapping[tuple[int, str], cp_model.IntVar]) -> None:
-    w_pin, w_must, w_company = problem.weights
-    terms: list[cp_model.LinearExprT] = [problem.candidates[i].value * var for (i, _), var in x.items()]
-    terms += [w_pin * x[(i, s)] for i, s in problem.pins.items() if (i, s) in x]
+def _tiers(model: cp_model.CpModel, problem: Problem,
+           x: Mapping[tuple[int, str], cp_model.IntVar]) -> tuple[cp_model.LinearExprT, cp_model.LinearExprT]:
+    """(tiers, value): the tiers pins ≻ musts ≻ companies met as one small-weight integer expression, and
+    the total value."""
+    n_comp, n_must = len(problem.event.companies), len(problem.musts)
+    w_must = n_comp + 1
+    w_pin = n_must * w_must + n_comp + 1
+    tiers: list[cp_model.LinearExprT] = [w_pin * x[(i, s)] for i, s in problem.pins.items() if (i, s) in x]
     for company, inst in problem.musts:
         holding = [v for (i, _), v in x.items() if problem.candidates[i].company == company
                    and inst in problem.candidates[i].institutions]
         if holding:
-            terms.append(w_must * sum(holding))  # at most one: the pair constraint
+            tiers.append(w_must * sum(holding))  # at most one: the pair constraint
     by_company: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     for (i, _), var in x.items():
         by_company[problem.candidates[i].company].append(var)
     for company in sorted(by_company):
-        met = model.NewBoolVar(f"met_{len(terms)}")
+        met = model.NewBoolVar(f"met_{len(tiers)}")
         model.Add(met <= sum(by_company[company]))
-        terms.append(w_company * met)
-    model.Maximize(sum(terms))
+        tiers.append(met)
+    value = sum(problem.candidates[i].value * var for (i, _), var in x.items())
+    return sum(tiers), value
 
 
-def solve(problem: Problem, settings: SolverSettings = DEFAULT_SETTINGS,
-          hint: Mapping[int, str] | None = None) -> Solution:
-    """The best assignment CP-SAT finds within ``settings.time_limit``; status ``OPTIMAL`` when proved."""
-    started = time.perf_counter()
-    model = cp_model.CpModel()
-    x = _variables(model, problem)
-    _constraints(model, problem, x)
-    _objective(model, problem, x)
-    for (i, s), var in x.items():
-        if hint is not None:
-            model.AddHint(var, int(hint.get(i) == s))
+def _solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(settings.time_limit)
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.random_seed = int(settings.seed)
     solver.parameters.num_workers = int(settings.workers)
     if settings.workers > 1:
         solver.parameters.interleave_search = True
-    status = solver.Solve(model)
-    name = solver.StatusName(status)
-    assignment: dict[int, str] = {}
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        assignment = {i: s for (i, s), var in x.items() if solver.BooleanValue(var)}
-    return Solution(assignment=assignment, status=name, seconds=time.perf_counter() - started)
+    return solver
+
+
+def _hint(model: cp_model.CpModel, x: Mapping[tuple[int, str], cp_model.IntVar], hint: Mapping[int, str]) -> None:
+    model.ClearHints()
+    for (i, s), var in x.items():
+        model.AddHint(var, int(hint.get(i) == s))
+
+
+def solve(problem: Problem, settings: SolverSettings = DEFAULT_SETTINGS,
+          hint: Mapping[int, str] | None = None) -> Solution:
+    """The best assignment CP-SAT finds within ``settings.time_limit``, lexicographically in two solves:
+    first the tiers (pins, musts, companies met; half the time), then — the tiers held at what the first
+    found — the total value. Status ``OPTIMAL`` when both are proved."""
+    started = time.perf_counter()
+    model = cp_model.CpModel()
+    x = _variables(model, problem)
+    _constraints(model, problem, x)
+    tiers, value = _tiers(model, problem, x)
+    if hint is not None:
+        _hint(model, x, hint)
+    model.Maximize(tiers)
+    solver = _solver(settings, settings.time_limit / 2)
+    first = solver.Solve(model)
+    if first not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Solution(assignment={}, status=solver.StatusName(first), seconds=time.perf_counter() - started)
+    best = {i: s for (i, s), var in x.items() if solver.BooleanValue(var)}
+    model.Add(tiers >= int(round(solver.ObjectiveValue())))
+    model.Maximize(value)
+    _hint(model, x, best)
+    solver = _solver(settings, settings.time_limit - (time.perf_counter() - started))
+    second = solver.Solve(model)
+    if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        best = {i: s for (i, s), var in x.items() if solver.BooleanValue(var)}
+    proved = first == cp_model.OPTIMAL and second == cp_model.OPTIMAL
+    status = "OPTIMAL" if proved else "FEASIBLE"
+    return Solution(assignment=best, status=status, seconds=time.perf_counter() - started)
