@@ -113,6 +113,7 @@ def test_command_plans_pins_and_refuses_bad_events(fakes, fake_demo_index, capsy
     gone = plan["meetings"][0]["company"]
     data = json.loads(EVENT.read_text(encoding="utf-8"))
     data["companies"] = [c for c in data["companies"] if c["name"] != gone]
+    data["requests"] = [r for r in data["requests"] if r["company"] != gone]
     (tmp_path / "event.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     code, out, err = run(capsys, "meetings", "plan", "--index", index, "--event", str(tmp_path / "event.json"),
                          "--pin", str(tmp_path / "plan.json"), "--json")
