@@ -19,6 +19,7 @@ from typing import Any
 from matcher.cli_demands import add_demand_commands
 from matcher.cli_index import add_index_commands
 from matcher.cli_nightly import add_nightly_commands
+from matcher.cli_packets import add_packets_parser
 from matcher.errors import ConfigError, MatcherError
 from matcher.keys import DEFAULT_KEYS_FILE, KeyStore, keys_file_from_env
 from matcher.settings import Settings, settings_from_env
@@ -419,6 +420,7 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     add_index_commands(sub, common, _emit)
     add_demand_commands(sub, common, _emit)
     add_nightly_commands(sub, common, _emit)
+    add_packets_parser(sub, name="meetings-packets")  # temporary: `matcher meetings packets` once that group exists
 
     p = sub.add_parser("encoders", help="list the registered encoders")
     common(p)

@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 
-from icalendar import Calendar, Event as VEvent
+from icalendar import Calendar
+from icalendar import Event as VEvent
 
 from matcher.meetings.packets.planfile import Meeting, Plan
 

@@ -211,9 +211,9 @@ class PacketWriter:
             rows = self.agenda_rows(plan, person.name, where)
             html = self.agenda_page(plan, person, rows, f"{slug}.ics")
             files.data(f"agendas/{slug}.pdf", self.renderer.pdf(html))
-            describe = {r["meeting"].id: _describe(r) for r in rows}
-            files.data(f"agendas/{slug}.ics",
-                       agenda_calendar(plan, person.name, [r["meeting"] for r in rows], lambda m: describe[m.id]))
+            described = {r["meeting"].id: _describe(r) for r in rows}
+            files.data(f"agendas/{slug}.ics", agenda_calendar(plan, person.name, [r["meeting"] for r in rows],
+                                                              lambda m, d=described: d[m.id]))
             report.agendas += 1
             tick()
 
