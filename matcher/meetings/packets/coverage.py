@@ -58,7 +58,7 @@ class Coverage:
 def meeting_coverage(matcher: DemandMatcher, demand: DemandProfile, positions: Sequence[int],
                      visible: np.ndarray | None = None) -> Coverage:
     """Coverage of ``demand`` by the technologies at ``positions`` (those ``visible`` hides left out)."""
-    table = matcher.score_technologies(demand, list(positions), visible=visible, include_inactive=True)
+    table = matcher.score_technologies(demand, list(positions), visible=visible)  # match's statistics
     reqs = table.requirements
     techs = matcher.version.technologies
     floor = matcher.floor

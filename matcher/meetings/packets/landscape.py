@@ -29,6 +29,8 @@ FORMAT = 1
 WIDTH, HEIGHT = 400.0, 240.0
 MARGIN = 10.0
 GRID_X, GRID_Y = 50, 30
+#: rows per block when fitting and projecting (bounded memory on large indexes)
+CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,13 @@ class Projection:
     bounds: tuple[float, float, float, float]
 
     def project(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, 2) map coordinates of ``vectors`` (n, d)."""
-        return (np.asarray(vectors, dtype=np.float64) - self.mean) @ self.axes.T
+        """(n, 2) map coordinates of ``vectors`` (n, d), a block of rows at a time (no float64 copy of all)."""
+        vectors = np.asarray(vectors)
+        out = np.empty((len(vectors), 2))
+        for start in range(0, len(vectors), CHUNK):
+            block = vectors[start:start + CHUNK].astype(np.float64)
+            out[start:start + CHUNK] = (block - self.mean) @ self.axes.T
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": self.version, "encoder": self.encoder, "dimension": int(self.mean.size),
@@ -62,7 +69,7 @@ def _vectors(version: IndexVersion) -> tuple[str, np.ndarray] | None:
     vectors = retriever.document_vectors()
     if not name or vectors is None or len(vectors) != len(version.technologies):
         return None
-    return name, np.asarray(vectors, dtype=np.float64)
+    return name, np.asarray(vectors)
 
 
 def fit_projection(version: IndexVersion) -> Projection | None:
@@ -72,17 +79,23 @@ def fit_projection(version: IndexVersion) -> Projection | None:
         return None
     encoder, vectors = found
     public = np.fromiter((not t.confidential for t in version.technologies), dtype=bool, count=len(vectors))
-    rows = vectors[public] if public.any() else vectors
-    mean = rows.mean(axis=0)
-    centred = rows - mean
-    values, vecs = np.linalg.eigh(centred.T @ centred)
+    rows = np.flatnonzero(public) if public.any() else np.arange(len(vectors))
+    dimension = vectors.shape[1]
+    total = np.zeros(dimension)
+    scatter = np.zeros((dimension, dimension))
+    for start in range(0, len(rows), CHUNK):  # the covariance a block at a time, in float64
+        block = vectors[rows[start:start + CHUNK]].astype(np.float64)
+        total += block.sum(axis=0)
+        scatter += block.T @ block
+    mean = total / len(rows)
+    values, vecs = np.linalg.eigh(scatter - len(rows) * np.outer(mean, mean))
     axes = vecs[:, np.argsort(-values, kind="stable")[:2]].T.copy()
     if axes.shape[0] < 2:  # a one-dimensional space: a flat second axis
         axes = np.vstack([axes, np.zeros_like(axes[:1])])
     for axis in axes:
         if axis[int(np.argmax(np.abs(axis)))] < 0:
             axis *= -1.0
-    points = centred @ axes.T
+    points = Projection(version.name, encoder, mean, axes, (0.0, 0.0, 1.0, 1.0)).project(vectors)[rows]
     lo, hi = points.min(axis=0), points.max(axis=0)
     return Projection(version.name, encoder, mean, axes, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
 
