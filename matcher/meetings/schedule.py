@@ -49,10 +49,12 @@ def plan_candidates(event: Event, found: CandidateSet, *, index_version: str,
     pinned = pin_meetings(event, found.candidates, pin.meetings if pin else ())
     problem = Problem(event, pinned.candidates, pinned.pins)
     baseline = greedy_assignment(problem)
-    solution = solve(problem, settings, hint=baseline)
+    tiered = greedy_assignment(problem, tiered=True)
+    start = max((baseline, tiered), key=lambda a: evaluate(problem, a).weighted)
+    solution = solve(problem, settings, hint=start)
     assignment, status = solution.assignment, solution.status
-    if status not in ("OPTIMAL", "FEASIBLE") or evaluate(problem, assignment).weighted < evaluate(problem, baseline).weighted:
-        assignment, status = baseline, f"{status} (greedy baseline kept)"
+    if status not in ("OPTIMAL", "FEASIBLE") or evaluate(problem, assignment).weighted < evaluate(problem, start).weighted:
+        assignment, status = start, f"{status} (greedy start kept)"
     meetings = _meetings(event, problem, assignment, assign_tables(event, assignment, pinned.tables))
     changes = _changes(pin.meetings, meetings) if pin else ()
     return Plan(

@@ -10,9 +10,9 @@ large coefficients. The greedy baseline's assignment is the first solve's hint, 
 the second's.
 
 Determinism: a fixed ``random_seed`` and a fixed number of workers; with more than one worker the search is
-interleaved (``interleave_search``), which CP-SAT runs deterministically. A solve stopped by the wall-clock
-``time_limit`` before it proves optimality may differ between runs on a loaded machine; ``status`` says
-which (``OPTIMAL`` or ``FEASIBLE``).
+interleaved (``interleave_search``), which CP-SAT runs deterministically. ``time_limit`` is spent as CP-SAT's
+*deterministic* time (half per solve), so a solve it stops gives the same answer on an idle or a loaded machine;
+only the wall-clock cap (``WALL_CAP`` × the limit, for a machine many times slower) could cut a run short.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from matcher.errors import ConfigError
-from matcher.meetings.problem import Party, Problem, parties_of
+from matcher.meetings.problem import Party, Problem, evaluate, parties_of
 
 DEFAULT_TIME_LIMIT = 30.0
 DEFAULT_SEED = 0
 DEFAULT_WORKERS = 2
+WALL_CAP = 4.0  # the wall-clock cap of a solve, as a multiple of its deterministic time limit
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,10 @@ def _tiers(model: cp_model.CpModel, problem: Problem,
 
 def _solver(settings: SolverSettings, seconds: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    # the limit is CP-SAT's deterministic time (work counted, not the clock), so a solve stopped by it is the
+    # same on a busy machine; the wall clock only caps a pathological run (then ``status`` stays FEASIBLE)
+    solver.parameters.max_deterministic_time = max(0.1, seconds)
+    solver.parameters.max_time_in_seconds = max(0.1, seconds) * WALL_CAP
     solver.parameters.random_seed = int(settings.seed)
     solver.parameters.num_workers = int(settings.workers)
     if settings.workers > 1:
@@ -146,10 +150,12 @@ def solve(problem: Problem, settings: SolverSettings = DEFAULT_SETTINGS,
     if first not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Solution(assignment={}, status=solver.StatusName(first), seconds=time.perf_counter() - started)
     best = {i: s for (i, s), var in x.items() if solver.BooleanValue(var)}
+    if hint is not None and evaluate(problem, dict(hint)).weighted > evaluate(problem, best).weighted:
+        best = dict(hint)  # the first solve only cared for the tiers: a hint as good there may be worth more
     model.Add(tiers >= int(round(solver.ObjectiveValue())))
     model.Maximize(value)
     _hint(model, x, best)
-    solver = _solver(settings, settings.time_limit - (time.perf_counter() - started))
+    solver = _solver(settings, settings.time_limit / 2)
     second = solver.Solve(model)
     if second in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         best = {i: s for (i, s), var in x.items() if solver.BooleanValue(var)}

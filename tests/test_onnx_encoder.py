@@ -1,0 +1,71 @@
+"""The int8 ONNX encoder (``minilm-int8``): exported here from the packaged MiniLM weights into a fresh model
+cache, close to the PyTorch model's vectors, an identity of its own, and made once (slow: exports a model)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from matcher.encoders.registry import build_encoder, load_registry
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "A lithium-ion battery state-of-charge estimator using an extended Kalman filter.",
+    "Indoor autonomous mobile robot localisation with lidar SLAM and loop closure.",
+    "Gene amplification by isothermal reaction for point-of-care diagnosis of infections.",
+    "Short text.",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def encoders(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    cache = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCHER_MODEL_CACHE", str(cache))
+        registry = load_registry()
+        int8 = build_encoder(registry.get("minilm-int8"))
+        started = time.perf_counter()
+        again = build_encoder(registry.get("minilm-int8"))
+        reload_seconds = time.perf_counter() - started
+    torch_model = build_encoder(registry.get("minilm"))
+    return int8, again, torch_model, cache, reload_seconds
+
+
+def test_exported_once_into_the_model_cache(encoders: tuple) -> None:
+    int8, again, _, cache, reload_seconds = encoders
+    files = list((cache / "onnx").glob("*.onnx"))
+    assert [f.name for f in files] == [int8.path.name]
+    assert again.path == int8.path
+    assert reload_seconds < 10  # the second load reads the cached file, it does not export again
+
+
+def test_vectors_close_to_the_pytorch_model(encoders: tuple) -> None:
+    int8, again, torch_model, _, _ = encoders
+    got = int8.encode_documents(TEXTS)
+    want = torch_model.encode_documents(TEXTS)
+    assert got.shape == (len(TEXTS), 384) and got.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    cosine = (got * want).sum(axis=1)
+    assert cosine[:4].min() > 0.97 and cosine[:4].mean() > 0.985
+    np.testing.assert_allclose(again.encode_queries(TEXTS), got, atol=1e-6)  # the same file, the same vectors
+    # batching by length does not change a text's vector
+    single = np.vstack([int8.encode_documents([t]) for t in TEXTS[:4]])
+    np.testing.assert_allclose(single, got[:4], atol=2e-3)
+
+
+def test_identity_is_its_own(encoders: tuple) -> None:
+    int8, _, torch_model, _, _ = encoders
+    assert int8.identity.backend == "onnx-int8" and int8.identity.dimension == 384
+    assert int8.identity.key != torch_model.identity.key
+    assert "onnx-int8-v1" in int8.identity.revision
+
+
+def test_threads_can_be_set_for_serving(encoders: tuple) -> None:
+    int8, *_ = encoders
+    before = int8.encode_queries(TEXTS[:2])
+    int8.set_threads(1)
+    np.testing.assert_allclose(int8.encode_queries(TEXTS[:2]), before, atol=1e-5)
