@@ -1,7 +1,7 @@
 """Timing of the meeting schedule at event scale — synthetic, for timing only (never quality claims).
 
     .venv/bin/python bench/meetings.py [--companies 200] [--institutions 33] [--slots 16] [--tables 20]
-                                       [--time-limit 60] [--workers 2] [--seed 0]
+                                       [--time-limit 40] [--workers 2] [--seed 0]
 
 An event of N companies × M institutions × S slots × T tables is built deterministically
 (``random.Random(seed)``) in the shapes of the demo corpus: each company's candidate institutions are a
@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--institutions", type=int, default=33)
     ap.add_argument("--slots", type=int, default=16)
     ap.add_argument("--tables", type=int, default=20)
-    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--time-limit", type=float, default=40.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
