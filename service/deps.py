@@ -4,7 +4,7 @@ Every route module (``service/routes/``) takes its inputs from here: the setting
 version of the request (``SnapshotDep``: taken once per request — FastAPI caches a dependency within a
 request, so a route and its ``ResultsDep`` see the same version even when a swap happens meanwhile), that
 version's result cache, the key store, the state database (``StateDep``), and the caller (``ViewerDep``; ``AdminDep`` refuses non-admins
-with 403 — the checks themselves are in ``service/auth.py``).
+with 403, ``OrganiserDep`` officers; ``KeyIdDep`` its key's id — the checks themselves are in ``service/auth.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from matcher.access import Viewer
 from matcher.keys import KeyStore
 from matcher.state.store import StateStore
-from service.auth import get_viewer, require_admin
+from service.auth import get_key_id, get_viewer, require_admin, require_organiser
 from service.cache import ResultCache
 from service.settings import ServiceSettings
 from service.state import Engine, Snapshot
@@ -57,6 +57,8 @@ KeysDep = Annotated[KeyStore, Depends(get_keys)]
 StateDep = Annotated[StateStore, Depends(get_state)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 AdminDep = Annotated[Viewer, Depends(require_admin)]
+OrganiserDep = Annotated[Viewer, Depends(require_organiser)]
+KeyIdDep = Annotated[str | None, Depends(get_key_id)]
 
-__all__ = ["AdminDep", "EngineDep", "KeysDep", "ResultsDep", "SettingsDep", "SnapshotDep", "StateDep", "ViewerDep",
-           "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot", "get_state"]
+__all__ = ["AdminDep", "EngineDep", "KeyIdDep", "KeysDep", "OrganiserDep", "ResultsDep", "SettingsDep",
+           "SnapshotDep", "StateDep", "ViewerDep", "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot", "get_state"]
