@@ -216,3 +216,10 @@ def test_organisers_plan_with_public_records_only(api):
     assert SECRET not in json.dumps(by_organiser)
     viewed = api("GET", f"/api/meetings/plans/{by_admin['id']}", "organiser").json()
     assert SECRET not in json.dumps(viewed) and len(viewed["plan"]["meetings"]) == len(by_admin["plan"]["meetings"])
+
+
+def test_the_pages_example_event_is_the_demo_event():
+    from tests.conftest import REPO
+
+    page_copy = REPO / "service" / "static" / "event-example.json"
+    assert json.loads(page_copy.read_text(encoding="utf-8")) == demo_event()
