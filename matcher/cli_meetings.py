@@ -12,6 +12,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from matcher.cli_packets import add_packets_parser
+
 if TYPE_CHECKING:
     from matcher.meetings.plan import Plan
 
@@ -74,3 +76,4 @@ def add_meetings_commands(sub: Any, common: Callable[..., None], emit: Emit) -> 
                    help="plan as an officer of this institution (only what it may see); default: as an admin")
     common(k, encoder=True)
     k.set_defaults(func=partial(cmd_meetings_plan, emit=emit))
+    add_packets_parser(meetings, name="packets")

@@ -60,11 +60,12 @@ def sample_ids(ids: list[str], size: int) -> list[str]:
 def self_retrieval(version: IndexVersion, size: int, minimum: float) -> GateCheck:
     by_id = {t.id: t for t in version.technologies}
     chosen = sample_ids(list(by_id), size)
+    queries = {tech_id: (by_id[tech_id].title or by_id[tech_id].text)[:200] for tech_id in chosen}
+    version.retriever.prepare(list(queries.values()))  # one batch encode per encoder, not one call per title
     found = 0
     missed: list[str] = []
     for tech_id in chosen:
-        tech = by_id[tech_id]
-        hits = version.retriever.search((tech.title or tech.text)[:200], TOP)
+        hits = version.retriever.search(queries[tech_id], TOP)
         if any(version.technologies[h.position].id == tech_id for h in hits):
             found += 1
         else:

@@ -226,7 +226,25 @@ class DemandMatcher:
         found: set[int] = set()
         for text in texts:
             found.update(s.position for s in retriever.search(text, self.pool, allowed=allowed))
-        candidates = sorted(found)
+        return self._scored(reqs, texts, sorted(found), allowed)
+
+    def score_technologies(self, demand: DemandProfile, positions: list[int], visible: np.ndarray | None = None,
+                           include_inactive: bool = False) -> ScoreTable:
+        """Chosen technologies (by position; those ``visible`` hides are left out) scored against the whole
+        demand and every requirement exactly as :meth:`score_table` scores its candidates: with the
+        statistics of everything allowed, so the numbers agree with ``match`` and ``bundles``. A chosen
+        technology the demand's filters or liveness would leave out is scored too (it joins the allowed set)."""
+        allowed = self.allowed(demand, visible, include_inactive)
+        chosen = sorted({int(p) for p in positions if visible is None or visible[int(p)]})
+        allowed[chosen] = True
+        reqs = self.requirements(demand)
+        texts = [demand.query_text, *reqs]
+        self.version.retriever.prepare(texts)
+        return self._scored(reqs, texts, chosen, allowed)
+
+    def _scored(self, reqs: list[str], texts: list[str], candidates: list[int], allowed: np.ndarray) -> ScoreTable:
+        """The score table of ``candidates`` for ``texts`` (the whole demand, then each of ``reqs``)."""
+        retriever = self.version.retriever
         n_c, n_r = len(candidates), len(reqs)
         fused, relevance = np.zeros((n_c, n_r)), np.zeros((n_c, n_r))
         whole, whole_rel = np.zeros(n_c), np.zeros(n_c)
