@@ -223,3 +223,42 @@ def test_the_pages_example_event_is_the_demo_event():
 
     page_copy = REPO / "service" / "static" / "event-example.json"
     assert json.loads(page_copy.read_text(encoding="utf-8")) == demo_event()
+
+
+def _published(api) -> dict:
+    stored = api("POST", "/api/meetings/plans", "organiser", {"event": demo_event(), "time_limit": 10}).json()
+    api("POST", f"/api/meetings/plans/{stored['id']}/publish", "organiser")
+    return stored
+
+
+def test_packets_grid_and_calendars_follow_the_viewer(api):
+    stored = _published(api)
+    plan_id, meetings = stored["id"], stored["plan"]["meetings"]
+    grid = api("GET", f"/api/meetings/plans/{plan_id}/grid.csv", "organiser")
+    assert grid.status_code == 200 and grid.headers["content-type"].startswith("text/csv")
+    lines = grid.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("slot,end,table 1") and len(lines) == 1 + len(stored["plan"]["event"]["slots"])
+    assert all(m["company"] in grid.content.decode("utf-8") for m in meetings)
+    assert api("GET", f"/api/meetings/plans/{plan_id}/grid.csv", "nuri").status_code == 403
+    ics = api("GET", f"/api/meetings/plans/{plan_id}/agenda.ics?participant={NURI}", "nuri")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    text = ics.content.decode("utf-8")
+    mine = [m for m in meetings if NURI in m["institutions"]]
+    assert text.count("BEGIN:VEVENT") == len(mine) and all(m["id"] in text for m in mine)
+    others = [m for m in meetings if NURI not in m["institutions"]]
+    theirs = others[0]["company"]
+    assert api("GET", f"/api/meetings/plans/{plan_id}/agenda.ics?participant={theirs}", "nuri").status_code == 404
+    assert api("GET", f"/api/meetings/plans/{plan_id}/agenda.ics?participant={theirs}", "organiser").status_code == 200
+    assert api("GET", f"/api/meetings/plans/{plan_id}/meetings/{others[0]['id']}.pdf", "nuri").status_code == 404
+    assert api("GET", f"/api/meetings/plans/{plan_id}/meetings/X1.pdf", "nuri").status_code == 422
+
+
+@pytest.mark.slow
+def test_a_meeting_packet_pdf_for_its_institutions_officer(api):
+    stored = _published(api)
+    mine = next(m for m in stored["plan"]["meetings"] if NURI in m["institutions"])
+    path = f"/api/meetings/plans/{stored['id']}/meetings/{mine['id']}.pdf"
+    pdf = api("GET", path, "nuri")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    assert api("GET", path, "nuri").content == pdf.content  # the second time: the cached file
+    assert api("GET", path, "saesol").status_code == 404

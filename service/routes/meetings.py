@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Response
 
 from matcher.access import Viewer
 from matcher.errors import NotFoundError, ValidationError
@@ -31,13 +31,16 @@ from matcher.meetings.solver import SolverSettings
 from matcher.meetings.view import counts, plan_view, takes_part
 from matcher.settings import env_name
 from matcher.state import plans as plan_table
-from service.deps import KeyIdDep, OrganiserDep, SettingsDep, SnapshotDep, StateDep, ViewerDep
+from service.deps import KeyIdDep, OrganiserDep, PacketsDep, SettingsDep, SnapshotDep, StateDep, ViewerDep
 from service.meeting_schemas import MAX_PLAN_ID, PlanRequest, PlanSummary, StoredPlan
 from service.routes.problems import API_ERRORS, ORGANISER_ERRORS, PLAN_NOT_FOUND
 from service.state import Snapshot
 
 router = APIRouter(prefix="/api/meetings", responses=API_ERRORS, tags=["meetings"])
 PlanId = Annotated[int, Path(ge=1, le=MAX_PLAN_ID)]
+#: media types of the packet answers (documented, since they have no JSON schema)
+PDF, ICS, CSV = "application/pdf", "text/calendar; charset=utf-8", "text/csv; charset=utf-8"
+BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 
 
 def _visible(snap: Snapshot, viewer: Viewer) -> Any:
@@ -102,10 +105,54 @@ def list_plans(viewer: ViewerDep, snap: SnapshotDep, state: StateDep) -> list[di
 @router.get("/plans/{plan_id}", response_model=StoredPlan, responses=PLAN_NOT_FOUND,
             summary="One meeting plan (officers: their institution's meetings only)")
 def get_plan(plan_id: PlanId, viewer: ViewerDep, snap: SnapshotDep, state: StateDep) -> dict[str, Any]:
+    return _answer(_readable(state, plan_id, viewer), viewer, snap, with_plan=True)
+
+
+def _readable(state: Any, plan_id: int, viewer: Viewer) -> dict[str, Any]:
     row = plan_table.get(state, plan_id)
     if row is None or not _may_read(row, viewer):
         raise NotFoundError(f"no meeting plan with id {plan_id} for this key; list them with GET /api/meetings/plans")
-    return _answer(row, viewer, snap, with_plan=True)
+    return row
+
+
+def _view(state: Any, plan_id: int, viewer: Viewer, snap: Snapshot) -> dict[str, Any]:
+    """The plan as ``viewer`` sees it (404 when it may not read it)."""
+    return plan_view(_readable(state, plan_id, viewer)["plan"], viewer, _visible(snap, viewer))
+
+
+def _attachment(name: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+
+
+@router.get("/plans/{plan_id}/grid.csv", response_class=Response, responses={
+    **ORGANISER_ERRORS, **PLAN_NOT_FOUND, 200: {"content": {CSV: BINARY}, "description": "slots × tables (UTF-8, BOM)"}},
+    summary="The organiser's slot × table grid of a plan, as CSV")
+def plan_grid(plan_id: PlanId, viewer: OrganiserDep, snap: SnapshotDep, state: StateDep,
+              packets: PacketsDep) -> Response:
+    text = packets.grid(plan_id, _view(state, plan_id, viewer, snap))
+    return Response(text.encode("utf-8"), media_type=CSV, headers=_attachment(f"plan-{plan_id}-grid.csv"))
+
+
+@router.get("/plans/{plan_id}/meetings/{meeting_id}.pdf", response_class=Response, responses={
+    **PLAN_NOT_FOUND, 200: {"content": {PDF: BINARY}, "description": "the meeting's briefing page"}},
+    summary="A meeting's briefing packet (PDF; officers: their institution's meetings only)")
+def meeting_pdf(plan_id: PlanId, meeting_id: Annotated[str, Path(pattern=r"^M\d{1,6}$")], viewer: ViewerDep,
+                snap: SnapshotDep, state: StateDep, packets: PacketsDep) -> Response:
+    view = _view(state, plan_id, viewer, snap)
+    data = packets.meeting_pdf(snap.version, viewer, plan_id, view, meeting_id)
+    return Response(data, media_type=PDF, headers=_attachment(f"plan-{plan_id}-{meeting_id}.pdf"))
+
+
+@router.get("/plans/{plan_id}/agenda.ics", response_class=Response, responses={
+    **PLAN_NOT_FOUND, 200: {"content": {ICS: BINARY}, "description": "the participant's meetings (iCalendar)"}},
+    summary="A participant's agenda as a calendar (officers: their institution's meetings only)")
+def agenda_ics(plan_id: PlanId, participant: Annotated[str, Query(min_length=1, max_length=300)],
+               viewer: ViewerDep, snap: SnapshotDep, state: StateDep, packets: PacketsDep) -> Response:
+    view = _view(state, plan_id, viewer, snap)
+    data = packets.agenda_ics(snap.version, viewer, plan_id, view, participant)
+    return Response(data, media_type=ICS, headers=_attachment(f"plan-{plan_id}-agenda.ics"))
 
 
 @router.post("/plans/{plan_id}/publish", response_model=StoredPlan, responses={**ORGANISER_ERRORS, **PLAN_NOT_FOUND},
