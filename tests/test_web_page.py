@@ -587,6 +587,10 @@ def test_organiser_plans_an_event_and_sees_the_grid(page, server):
     assert trap in unscheduled  # no matching technology: listed with its reason, as text
     assert page.locator("#organiser-section img").count() == 0 and page.evaluate("window.__xss === undefined")
     assert "draft" in (page.text_content("#plan-title") or "")
+    assert page.locator("#plan-grid td.meeting button.packet").count() == page.locator("#plan-grid td.meeting").count()
+    with page.expect_download() as grid:
+        page.click("#plan-grid-csv")
+    assert grid.value.suggested_filename.endswith("grid.csv")
     page.click("#plan-publish")
     page.wait_for_selector("#plan-title:has-text('published')")
     assert page.locator("#plans tbody tr").count() >= 1
@@ -601,4 +605,7 @@ def test_organiser_plans_an_event_and_sees_the_grid(page, server):
     assert 0 < mine.count() < meetings
     assert all(BOUND_INSTITUTION in (mine.nth(i).text_content() or "") for i in range(mine.count()))
     assert trap not in (page.text_content("#meetings-section") or "")
+    with page.expect_download() as agenda:
+        page.click("#my-meetings h3 button.packet")
+    assert agenda.value.suggested_filename.endswith(".ics")
     assert page.errors == []  # type: ignore[attr-defined]

@@ -189,9 +189,11 @@ const PLAN_STATUS = {
   superseded: "대체됨 / superseded",
 };
 let shownPlan = null;  // the plan open in the organiser view
+let myInstitution = null;  // an officer key's institution (its agenda)
 
 function showMeetingSections(me) {
   const organiser = Boolean(me && ORGANISING.has(me.role));
+  myInstitution = (me && me.institution) || null;
   $("organiser-section").hidden = !organiser;
   $("meetings-section").hidden = !me || organiser;
   if (organiser) {
@@ -226,6 +228,26 @@ async function readEventFile() {
   if (file) $("event-json").value = await file.text();
 }
 
+async function downloadPacket(path, fallback) {
+  try {
+    const response = await request(path, { accept: "*/*" });
+    const url = URL.createObjectURL(await response.blob());
+    const a = el("a", { href: url, download: filenameOf(response, fallback) });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    setStatus(`자료 오류 / packet failed: ${errorText(err)}`, "error");
+  }
+}
+
+function packetButton(label, path, fallback) {
+  const b = el("button", { type: "button", class: "packet" }, label);
+  b.addEventListener("click", () => downloadPacket(path, fallback));
+  return b;
+}
+
 const meetingLine = (m) => `${m.company} ↔ ${list(m.institutions, " + ")}`;
 
 function objectiveText(plan) {
@@ -249,7 +271,9 @@ function gridCell(meeting) {
       el("span", { class: "score" }, fmt(meeting.score, 2)),
       bundle ? el("span", { class: "kind-label" }, " 번들 / bundle") : "",
       meeting.must ? el("span", { class: "kind-label" }, " 필수 / must") : "",
-      el("small", { class: "muted" }, ` ${meeting.id}`)));
+      el("small", { class: "muted" }, ` ${meeting.id}`)),
+    shownPlan ? packetButton("PDF", `/api/meetings/plans/${encodeURIComponent(shownPlan.id)}/meetings/${encodeURIComponent(meeting.id)}.pdf`,
+      `${meeting.id}.pdf`) : "");
 }
 
 function renderGrid(plan) {
@@ -276,6 +300,8 @@ function renderPlan(stored) {
   $("plan-changes").hidden = !changes;
   $("plan-changes").textContent = changes;
   $("plan-publish").disabled = stored.status === "published";
+  $("plan-grid-csv").onclick = () => downloadPacket(`/api/meetings/plans/${encodeURIComponent(stored.id)}/grid.csv`,
+    `plan-${stored.id}-grid.csv`);
   renderGrid(plan);
   const unscheduled = plan.unscheduled || [];
   $("plan-unscheduled").replaceChildren(...(unscheduled.length
@@ -353,11 +379,13 @@ async function publishPlan() {
   }
 }
 
-function myMeeting(m) {
+function myMeeting(planId, m) {
   return el("li", { class: m.kind === "bundle" ? "meeting bundle" : "meeting" },
     el("strong", {}, `${m.slot}–${m.end}`), ` · 테이블 / table ${m.table} · `, meetingLine(m),
     m.kind === "bundle" ? el("span", { class: "kind-label" }, " 번들 / bundle") : "",
-    el("div", { class: "meta" }, `${fmt(m.score, 2)} · ${list(m.technologies)}`));
+    el("div", { class: "meta" }, `${fmt(m.score, 2)} · ${list(m.technologies)} `,
+      packetButton("PDF", `/api/meetings/plans/${encodeURIComponent(planId)}/meetings/${encodeURIComponent(m.id)}.pdf`,
+        `${m.id}.pdf`)));
 }
 
 async function loadMyMeetings() {
@@ -366,8 +394,11 @@ async function loadMyMeetings() {
     const rows = await api("/api/meetings/plans");
     const plans = await Promise.all(rows.map((p) => api(`/api/meetings/plans/${encodeURIComponent(p.id)}`)));
     box.replaceChildren(...plans.map((p) => el("article", { class: "my-plan" },
-      el("h3", {}, `${p.name} · ${p.date}`),
-      el("ol", {}, ...p.plan.meetings.map(myMeeting)))));
+      el("h3", {}, `${p.name} · ${p.date} `, myInstitution
+        ? packetButton("일정 .ics / agenda .ics",
+          `/api/meetings/plans/${encodeURIComponent(p.id)}/agenda.ics?participant=${encodeURIComponent(myInstitution)}`,
+          "agenda.ics") : ""),
+      el("ol", {}, ...p.plan.meetings.map((m) => myMeeting(p.id, m))))));
     $("meetings-message").textContent = rows.length ? ""
       : "게시된 상담 일정이 없습니다 / no published meetings for your institution";
   } catch (err) {
