@@ -286,7 +286,7 @@ def _all_matches(page) -> list[dict]:
 
 
 def test_counts_follow_the_key(page, server):
-    base, key, bound = server
+    base, key, bound, _ = server
     public = httpx.get(f"{base}/health", timeout=10).json()["count"]
     own = httpx.get(f"{base}/api/index", headers={"Authorization": f"Bearer {bound}"}, timeout=10).json()["count"]
     assert own > public, "the demo's confidential records should add to a bound key's count"
@@ -302,7 +302,7 @@ def test_counts_follow_the_key(page, server):
 
 
 def test_institution_filter_restricts_every_match(page, server):
-    base, key, _ = server
+    base, key, _, _ = server
     _login(page, key)
     listing = httpx.get(f"{base}/api/institutions", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
     name = next(r["name"] for r in listing if r["name"] == "가온과학기술원")
