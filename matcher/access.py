@@ -1,7 +1,9 @@
 """Who may see what: viewers (an API key's role and institution) and confidential technologies.
 
 A technology marked ``confidential`` is visible only to viewers bound to one of its institutions (or
-applicants) and to admins. Everything a viewer receives — search hits, matches, bundles, groups, counts —
+applicants) and to admins. An ``organiser`` reads like an officer (public records, and its own
+institution's confidential ones when bound to one) and may also plan matchmaking events and see every
+meeting of their plans (``may_organise``); an admin may do everything an organiser may. Everything a viewer receives — search hits, matches, bundles, groups, counts —
 is computed over the technologies :func:`visible_mask` lets through, never filtered after the fact.
 """
 
@@ -17,13 +19,15 @@ from matcher.errors import ConfigError
 from matcher.institutions import InstitutionRegistry
 from matcher.records import Technology
 
-ROLES = ("officer", "admin")
+ROLES = ("officer", "organiser", "admin")
+#: roles that may plan meetings and see every meeting of a plan
+ORGANISING_ROLES = ("organiser", "admin")
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The caller: ``role`` (``officer`` reads, ``admin`` also manages keys and reloads) and the
-    institution its key is bound to (``None``: bound to none)."""
+    """The caller: ``role`` (``officer`` reads, ``organiser`` also plans meetings, ``admin`` also manages
+    keys and reloads) and the institution its key is bound to (``None``: bound to none)."""
 
     role: str
     institution: str | None = None
@@ -37,6 +41,11 @@ class Viewer:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def may_organise(self) -> bool:
+        """May plan meetings, publish plans and see every meeting of a plan (organisers and admins)."""
+        return self.role in ORGANISING_ROLES
 
 
 def can_see(viewer: Viewer, tech: Technology, registry: InstitutionRegistry | None = None) -> bool:

@@ -432,7 +432,8 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     p = sub.add_parser("keys", help="manage API keys of the service")
     keys = p.add_subparsers(dest="keys_command", required=True)
     k = keys.add_parser("create", help="create an API key (printed once; stored hashed)")
-    k.add_argument("--role", required=True, help="officer (read) or admin (also reload and key management)")
+    k.add_argument("--role", required=True, help="officer (read), organiser (read, plan and publish meetings) "
+                   "or admin (also reload and key management)")
     k.add_argument("--institution", help="bind the key to this institution (sees its confidential technologies); "
                    "any spelling or alias, resolved against --index to the canonical name")
     k.add_argument("--index", help="the index whose institutions --institution is checked against "

@@ -119,6 +119,9 @@ class SettingsFields(BaseModel):
                                       shown="unbounded", section="service")
     compute_slots: int = _field(0, "answers (search, match, bundles, licensees) computed at once; `0`: unbounded",
                                 "a whole number >= 0", shown="`0` (unbounded)", section="service")
+    plan_time_limit: float = _field(30.0, "the longest CP-SAT time limit a meeting plan request "
+                                    "(`POST /api/meetings/plans`) may ask for, in seconds, and its default; a "
+                                    "longer one is refused (422)", "a number of seconds > 0", section="service")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -150,7 +153,7 @@ class SettingsFields(BaseModel):
             raise ValueError("negative")
         return value
 
-    @field_validator("lease_seconds")
+    @field_validator("lease_seconds", "plan_time_limit")
     @classmethod
     def _positive(cls, value: float) -> float:
         if not value > 0:

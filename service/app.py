@@ -27,6 +27,7 @@ from service.audit import AuditLog, AuditMiddleware
 from service.errors import install_error_handlers
 from service.lease import LeaseKeeper
 from service.limits import GuardMiddleware
+from service.packets import Packets
 from service.routes import ROUTERS
 from service.settings import ServiceSettings
 from service.state import Engine, load_engine
@@ -77,6 +78,7 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
     app.state.engine = engine
     app.state.keys = keys
     app.state.audit = audit
+    app.state.packets = Packets(settings.keys_file.parent / "packets")  # briefing packets, made on demand
     install_error_handlers(app)
     # the key (for /api) and the body size are checked before a body is read; the audit line is written
     # around both, so refused calls are recorded too (the last middleware added is the outermost)

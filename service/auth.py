@@ -60,3 +60,16 @@ def require_admin(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
         raise PermissionDeniedError(f"this operation needs the admin role; the key's role is {viewer.role!r}")
     return viewer
 
+
+
+def require_organiser(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
+    if not viewer.may_organise:
+        raise PermissionDeniedError(f"this operation needs the organiser or admin role; the key's role is "
+                                    f"{viewer.role!r}")
+    return viewer
+
+
+def get_key_id(request: Request, viewer: Annotated[Viewer, Depends(get_viewer)]) -> str | None:
+    """The id of the caller's key (checked first), for records of who did what."""
+    key_id = request.scope.get(KEY_ID)
+    return key_id if isinstance(key_id, str) else None

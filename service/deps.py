@@ -4,7 +4,7 @@ Every route module (``service/routes/``) takes its inputs from here: the setting
 version of the request (``SnapshotDep``: taken once per request — FastAPI caches a dependency within a
 request, so a route and its ``ResultsDep`` see the same version even when a swap happens meanwhile), that
 version's result cache, the key store, the state database (``StateDep``), and the caller (``ViewerDep``; ``AdminDep`` refuses non-admins
-with 403 — the checks themselves are in ``service/auth.py``).
+with 403, ``OrganiserDep`` officers; ``KeyIdDep`` its key's id — the checks themselves are in ``service/auth.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from fastapi import Depends, Request
 from matcher.access import Viewer
 from matcher.keys import KeyStore
 from matcher.state.store import StateStore
-from service.auth import get_viewer, require_admin
+from service.auth import get_key_id, get_viewer, require_admin, require_organiser
 from service.cache import ResultCache
+from service.packets import Packets
 from service.settings import ServiceSettings
 from service.state import Engine, Snapshot
 
@@ -49,6 +50,11 @@ def get_state(request: Request) -> StateStore:
     return request.app.state.keys.state  # type: ignore[no-any-return]
 
 
+def get_packets(request: Request) -> Packets:
+    """Briefing packets of stored plans, made on demand and cached (``service/packets.py``)."""
+    return request.app.state.packets  # type: ignore[no-any-return]
+
+
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
@@ -56,7 +62,10 @@ ResultsDep = Annotated[ResultCache, Depends(get_results)]
 KeysDep = Annotated[KeyStore, Depends(get_keys)]
 StateDep = Annotated[StateStore, Depends(get_state)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+PacketsDep = Annotated[Packets, Depends(get_packets)]
 AdminDep = Annotated[Viewer, Depends(require_admin)]
+OrganiserDep = Annotated[Viewer, Depends(require_organiser)]
+KeyIdDep = Annotated[str | None, Depends(get_key_id)]
 
-__all__ = ["AdminDep", "EngineDep", "KeysDep", "ResultsDep", "SettingsDep", "SnapshotDep", "StateDep", "ViewerDep",
-           "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot", "get_state"]
+__all__ = ["AdminDep", "EngineDep", "KeyIdDep", "KeysDep", "OrganiserDep", "PacketsDep", "ResultsDep", "SettingsDep",
+           "SnapshotDep", "StateDep", "ViewerDep", "get_engine", "get_keys", "get_results", "get_settings", "get_snapshot", "get_state"]

@@ -315,7 +315,7 @@ class Me(BaseModel):
 
 
 class KeyCreateRequest(BaseModel):
-    role: Literal["officer", "admin"] = Field(description=f"one of {', '.join(ROLES)}")
+    role: Literal["officer", "organiser", "admin"] = Field(description=f"one of {', '.join(ROLES)}")
     institution: _Name | None = Field(default=None, description="bind the key to this institution")
     expires: str | None = Field(default=None, max_length=40, description=(
         "when the key stops working: a date (2027-01-31, 00:00 UTC), a time (2027-01-31T18:00:00+09:00) or a "

@@ -37,20 +37,22 @@ class ServiceSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger request bodies are refused (413) before they are read
     audit_log: Path | str | None = AUDIT_BESIDE_KEYS  # one JSON line per /api call; None or "": no audit log
     audit_queries: bool = default_of("audit_queries")
+    plan_time_limit: float = default_of("plan_time_limit")  # the longest CP-SAT time limit a plan request may ask
     # the state store (keys, ...): a database URL; None: sqlite state.sqlite beside keys_file
     database_url: str | None = field(default=None, repr=False)  # not in repr: it may hold a password
 
     def __post_init__(self) -> None:
         given = checked(index=self.index, encoder=self.encoder, keys_file=self.keys_file,
                         reload_interval=self.reload_interval, max_body_bytes=self.max_body_bytes,
-                        audit_log=self.audit_log, audit_queries=self.audit_queries, database_url=self.database_url)
+                        audit_log=self.audit_log, audit_queries=self.audit_queries, database_url=self.database_url,
+                        plan_time_limit=self.plan_time_limit)
         keys_file = given.keys_file
         audit = given.audit_log
         if audit == AUDIT_BESIDE_KEYS:
             audit = keys_file.parent / "audit.jsonl"
         values = {"index": Path(self.index), "keys_file": keys_file, "reload_interval": given.reload_interval,
                   "max_body_bytes": given.max_body_bytes, "audit_log": Path(audit) if audit else None,
-                  "audit_queries": given.audit_queries,
+                  "audit_queries": given.audit_queries, "plan_time_limit": given.plan_time_limit,
                   "database_url": normalise(given.database_url or default_database_url(keys_file))}
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -61,7 +63,7 @@ class ServiceSettings:
         return cls(index=settings.index or DEMO_INDEX, encoder=settings.encoder, keys_file=settings.keys_file,
                    reload_interval=settings.reload_interval, max_body_bytes=settings.max_body_bytes,
                    audit_log=settings.audit_log, audit_queries=settings.audit_queries,
-                   database_url=settings.database_url)
+                   database_url=settings.database_url, plan_time_limit=settings.plan_time_limit)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ServiceSettings:

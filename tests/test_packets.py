@@ -330,7 +330,7 @@ def test_bad_input_exits_2_naming_it(fake_demo_index, tmp_path, capsys):
 
     base = ["meetings", "packets", "--index", str(fake_demo_index), "--out", str(tmp_path / "x")]
     assert cli.main([*base, "--plan", str(PLAN), "--role", "guest"]) == 2
-    assert "unknown --role 'guest'; valid roles: officer, admin" in capsys.readouterr().err
+    assert "unknown --role 'guest'; valid roles: officer, organiser, admin" in capsys.readouterr().err
     assert cli.main([*base, "--plan", str(tmp_path / "nope.json")]) == 2
     assert "nope.json: no such plan file" in capsys.readouterr().err
     assert cli.main([*base, "--plan", str(PLAN), "--role", "officer", "--institution", "없는대"]) == 2

@@ -41,7 +41,8 @@ def test_migrate_from_empty_gives_the_declared_schema(database_url):
     for name, table in metadata.tables.items():  # migrations and schema.py agree, column by column
         assert _columns(engine, name) == {c.name: bool(c.nullable) for c in table.columns}, name
     assert "secret_hash" in _columns(engine, "api_keys") and not {"secret", "key"} & set(_columns(engine, "api_keys"))
-    for placeholder in ("saved_demands", "alerts", "meetings", "feedback"):
+    assert "meetings" not in inspect(engine).get_table_names()  # the empty placeholder, dropped by migration 4
+    for placeholder in ("saved_demands", "alerts", "meeting_plans", "feedback"):
         with engine.connect() as conn:
             assert conn.execute(text(f"SELECT COUNT(*) FROM {placeholder}")).scalar_one() == 0
     assert migrate(engine) == []  # idempotent
@@ -59,12 +60,15 @@ def test_migrate_from_the_previous_version_keeps_the_data(database_url):
                                               created=NOW))
         conn.execute(text("INSERT INTO saved_demands (title, demand, created) VALUES ('old', '{\"text\": \"x\"}', "
                           "'2026-11-29T09:00:00+00:00')"))
-    assert "owner" not in _columns(engine, "saved_demands")
+    assert "meeting_plans" not in inspect(engine).get_table_names()
+    assert "meetings" in inspect(engine).get_table_names()  # the placeholder, until migration 4
     engine.dispose()
     store = StateStore(database_url)  # opening migrates the rest
     with store.reading() as conn:
         assert current_version(conn) == LATEST
     assert {"owner", "filters"} <= set(_columns(store.engine, "saved_demands"))
+    assert "meeting_plans" in inspect(store.engine).get_table_names()
+    assert "meetings" not in inspect(store.engine).get_table_names()
     with store.reading() as conn:
         assert conn.execute(text("SELECT title, owner FROM saved_demands")).one() == ("old", None)
     keys = KeyStore("/nonexistent/keys.json", database_url)
@@ -154,7 +158,7 @@ def test_keys_create_check_list_revoke(database_url, tmp_path):
         store.revoke("key_nope")
     with pytest.raises(AuthenticationError, match="not valid"):
         store.check("mk_unknown")
-    with pytest.raises(ConfigError, match="officer, admin"):
+    with pytest.raises(ConfigError, match="officer, organiser, admin"):
         store.create("boss")
     with pytest.raises(ConfigError, match="control characters"):
         store.create("officer", label="a\x00b")

@@ -74,9 +74,9 @@ def browser_available() -> None:
 BOUND_INSTITUTION = "누리대학교 산학협력단"
 
 
-def _create_key(keys_file: Path, env: dict[str, str], *extra: str) -> str:
+def _create_key(keys_file: Path, env: dict[str, str], *extra: str, role: str = "officer") -> str:
     created = subprocess.run(
-        [sys.executable, "-m", "service.cli", "keys", "create", "--role", "officer",
+        [sys.executable, "-m", "service.cli", "keys", "create", "--role", role,
          "--keys-file", str(keys_file), "--json", *extra],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
@@ -86,13 +86,14 @@ def _create_key(keys_file: Path, env: dict[str, str], *extra: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(browser_available, demo_index, tmp_path_factory):
-    """``matcher serve`` over the demo index with two officer keys: yields (base URL, key, key bound to
-    ``BOUND_INSTITUTION``)."""
+    """``matcher serve`` over the demo index with two officer keys and an organiser key: yields (base URL, key,
+    key bound to ``BOUND_INSTITUTION``, organiser key)."""
     tmp = tmp_path_factory.mktemp("web")
     keys_file = tmp / "keys.json"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     key = _create_key(keys_file, env)
     bound_key = _create_key(keys_file, env, "--institution", BOUND_INSTITUTION, "--index", str(demo_index))
+    organiser_key = _create_key(keys_file, env, role="organiser")
 
     port = _free_port()
     log = tmp / "serve.log"
@@ -116,7 +117,7 @@ def server(browser_available, demo_index, tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"matcher serve not healthy after {STARTUP_S} s:\n{log.read_text()[-4000:]}")
             time.sleep(0.5)
-        yield base, key, bound_key
+        yield base, key, bound_key, organiser_key
     finally:
         proc.terminate()
         try:
@@ -285,7 +286,7 @@ def _all_matches(page) -> list[dict]:
 
 
 def test_counts_follow_the_key(page, server):
-    base, key, bound = server
+    base, key, bound, _ = server
     public = httpx.get(f"{base}/health", timeout=10).json()["count"]
     own = httpx.get(f"{base}/api/index", headers={"Authorization": f"Bearer {bound}"}, timeout=10).json()["count"]
     assert own > public, "the demo's confidential records should add to a bound key's count"
@@ -301,7 +302,7 @@ def test_counts_follow_the_key(page, server):
 
 
 def test_institution_filter_restricts_every_match(page, server):
-    base, key, _ = server
+    base, key, _, _ = server
     _login(page, key)
     listing = httpx.get(f"{base}/api/institutions", headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
     name = next(r["name"] for r in listing if r["name"] == "가온과학기술원")
@@ -558,4 +559,53 @@ def test_alerts_panel_lists_the_keys_alerts(page, server):
     page.unroute("**/api/alerts")
     page.click("#alerts-refresh")
     page.wait_for_selector("#alerts-message:has-text('no new matches')")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_organiser_plans_an_event_and_sees_the_grid(page, server):
+    """The organiser view (issue 13): the demo event pre-filled, planned into a slot × table grid with the
+    unscheduled list and the objective beside the greedy baseline, published; the bound officer then sees
+    only its institution's meetings. Names are written as text, never as markup."""
+    _login(page, server[3])
+    page.wait_for_selector("#organiser-section:not([hidden])")
+    assert page.is_hidden("#meetings-section")
+    page.wait_for_function("document.getElementById('event-json').value.includes('slots')")
+    event = json.loads(page.input_value("#event-json"))
+    assert event == json.loads((DEMO / "event.json").read_text(encoding="utf-8"))
+    trap = "<img src=x onerror=window.__xss=1>주식회사"
+    event["companies"].append({"name": trap, "demand": {"text": "zzzz qqqq"}})
+    page.fill("#event-json", json.dumps(event, ensure_ascii=False))
+    page.fill("#plan-time-limit", "5")
+    page.click("#plan-submit")
+    page.wait_for_selector("#plan-grid td.meeting", timeout=TIMEOUT_MS * 2)
+    assert page.locator("#plan-grid tbody tr").count() == len(event["slots"])
+    assert page.locator("#plan-grid thead th").count() == 1 + event["tables"]
+    cell = page.text_content("#plan-grid td.meeting") or ""
+    assert "↔" in cell and "M0" in cell
+    assert "baseline" in (page.text_content("#plan-objective") or "")
+    unscheduled = page.text_content("#plan-unscheduled") or ""
+    assert trap in unscheduled  # no matching technology: listed with its reason, as text
+    assert page.locator("#organiser-section img").count() == 0 and page.evaluate("window.__xss === undefined")
+    assert "draft" in (page.text_content("#plan-title") or "")
+    assert page.locator("#plan-grid td.meeting button.packet").count() == page.locator("#plan-grid td.meeting").count()
+    with page.expect_download() as grid:
+        page.click("#plan-grid-csv")
+    assert grid.value.suggested_filename.endswith("grid.csv")
+    page.click("#plan-publish")
+    page.wait_for_selector("#plan-title:has-text('published')")
+    assert page.locator("#plans tbody tr").count() >= 1
+    meetings = page.locator("#plan-grid td.meeting").count()
+
+    page.click("#change-key")
+    _login(page, server[2])  # the officer bound to BOUND_INSTITUTION
+    page.wait_for_selector("#meetings-section:not([hidden])")
+    assert page.is_hidden("#organiser-section")
+    page.wait_for_selector("#my-meetings li.meeting, #meetings-message:has-text('no published')")
+    mine = page.locator("#my-meetings li.meeting")
+    assert 0 < mine.count() < meetings
+    assert all(BOUND_INSTITUTION in (mine.nth(i).text_content() or "") for i in range(mine.count()))
+    assert trap not in (page.text_content("#meetings-section") or "")
+    with page.expect_download() as agenda:
+        page.click("#my-meetings h3 button.packet")
+    assert agenda.value.suggested_filename.endswith(".ics")
     assert page.errors == []  # type: ignore[attr-defined]

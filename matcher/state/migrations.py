@@ -133,10 +133,32 @@ def _v3_demands_and_alerts(conn: Connection) -> None:
     md.create_all(conn, tables=[alerts], checkfirst=False)
 
 
+def _v4_meeting_plans(conn: Connection) -> None:
+    """Meeting plans (issue 13): one row per solved plan of an event, its JSON as text, draft until published.
+    The empty placeholder ``meetings`` table of migration 2 is dropped: nothing ever wrote it, and a plan's
+    meetings live in the plan (the JSON the briefing packets read), not in rows of their own."""
+    md = MetaData()
+    Table("api_keys", md, Column("id", String(64), primary_key=True))  # referenced, exists since v1
+    conn.execute(text("DROP TABLE meetings"))
+    plans = Table("meeting_plans", md,
+                  Column("id", Integer, primary_key=True, autoincrement=True),
+                  Column("name", String(300), nullable=False),
+                  Column("event_date", String(10), nullable=False),
+                  Column("index_version", String(100), nullable=False),
+                  Column("created", UtcDateTime, nullable=False),
+                  Column("created_by", String(64), ForeignKey("api_keys.id", ondelete="SET NULL")),
+                  Column("plan", Text, nullable=False),
+                  Column("status", String(16), nullable=False),
+                  Column("published", UtcDateTime),
+                  Column("pinned_from", Integer, ForeignKey("meeting_plans.id", ondelete="SET NULL")))
+    md.create_all(conn, tables=[plans], checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "api keys and legacy key-file imports", _v1_api_keys),
     Migration(2, "placeholders: saved demands, alerts, meetings, feedback", _v2_placeholders),
     Migration(3, "saved demands (owner, filters) and alerts (issue 12)", _v3_demands_and_alerts),
+    Migration(4, "meeting plans (issue 13); the empty meetings placeholder dropped", _v4_meeting_plans),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -2,8 +2,8 @@
 database; ``tests/test_state_store.py`` checks that migrating an empty database gives exactly these.
 
 ``saved_demands`` and ``alerts`` hold the saved demands and their alerts (issue 12; ``demands.py``,
-``alerts.py``); ``meetings`` and ``feedback`` are declared, empty placeholders for issue 13 (their columns
-are a minimal start and will change through new migrations).
+``alerts.py``); ``meeting_plans`` the solved meeting plans (issue 13; ``plans.py``); ``feedback`` is a
+declared, empty placeholder (its columns are a minimal start and will change through new migrations).
 """
 
 from __future__ import annotations
@@ -88,20 +88,25 @@ alerts = Table(
     UniqueConstraint("demand_id", "technology_id", name="uq_alerts_demand_technology"),
 )
 
-# ---------------------------------------------------------------- placeholders (issue 13)
-
-meetings = Table(
-    "meetings", metadata,
+# ---------------------------------------------------------------- meeting plans (issue 13)
+#: a solved plan of one event (``matcher/meetings/plan.py``'s JSON, as text); ``status`` is ``draft`` until
+#: published (``published``: when), ``superseded`` once a re-plan pinned from it is published;
+#: ``pinned_from`` is the plan whose published meetings it kept in place
+meeting_plans = Table(
+    "meeting_plans", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("saved_demand_id", Integer, ForeignKey("saved_demands.id", ondelete="SET NULL")),
-    Column("technology_id", String(128)),
-    Column("institution", String(300)),
-    Column("company", String(300)),
-    Column("status", String(30), nullable=False),
-    Column("scheduled", UtcDateTime),
-    Column("notes", Text),
+    Column("name", String(300), nullable=False),
+    Column("event_date", String(10), nullable=False),
+    Column("index_version", String(100), nullable=False),
     Column("created", UtcDateTime, nullable=False),
+    Column("created_by", String(64), ForeignKey("api_keys.id", ondelete="SET NULL")),
+    Column("plan", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("published", UtcDateTime),
+    Column("pinned_from", Integer, ForeignKey("meeting_plans.id", ondelete="SET NULL")),
 )
+
+# ---------------------------------------------------------------- placeholders (issue 13)
 
 feedback = Table(
     "feedback", metadata,

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.routes import admin, admin_index, catalog, demands, export, health, licensees, match, search
+from service.routes import (
+    admin,
+    admin_index,
+    catalog,
+    demands,
+    export,
+    health,
+    licensees,
+    match,
+    meetings,
+    search,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (health.router, catalog.router, search.router, match.router, licensees.router,
-                                  demands.router, export.router, admin.router, admin_index.router)
+                                  demands.router, meetings.router, export.router, admin.router, admin_index.router)

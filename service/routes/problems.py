@@ -17,5 +17,9 @@ API_ERRORS: Responses = {
 }
 #: admin-only routes
 ADMIN_ERRORS: Responses = {403: {"model": Problem, "description": "the key's role is not admin"}}
+#: organiser routes (plan, publish meetings)
+ORGANISER_ERRORS: Responses = {403: {"model": Problem, "description": "the key's role is neither organiser nor admin"}}
+#: routes about one meeting plan
+PLAN_NOT_FOUND: Responses = {404: {"model": Problem, "description": "no such meeting plan (or none the key may see)"}}
 #: routes about one technology
 TECH_NOT_FOUND: Responses = {404: {"model": Problem, "description": "no such technology (or not visible)"}}

@@ -156,6 +156,7 @@ function showKeyState(me) {
 async function keyAccepted(me) {
   records.clear();
   showKeyState(me);
+  showMeetingSections(me);
   await Promise.all([loadVisibleCount(), loadInstitutions(), loadAlerts()]);
 }
 
@@ -179,11 +180,239 @@ async function loadAlerts() {
   }
 }
 
+// ---------- meetings: the organiser's plans and grid; an officer's own meetings ----------
+
+const ORGANISING = new Set(["organiser", "admin"]);
+const PLAN_STATUS = {
+  draft: "초안 / draft",
+  published: "게시됨 / published",
+  superseded: "대체됨 / superseded",
+};
+let shownPlan = null;  // the plan open in the organiser view
+let myInstitution = null;  // an officer key's institution (its agenda)
+
+function showMeetingSections(me) {
+  const organiser = Boolean(me && ORGANISING.has(me.role));
+  myInstitution = (me && me.institution) || null;
+  $("organiser-section").hidden = !organiser;
+  $("meetings-section").hidden = !me || organiser;
+  if (organiser) {
+    prefillEvent();
+    loadPlans();
+  } else if (me) {
+    loadMyMeetings();
+  }
+}
+
+function hideMeetingSections() {
+  shownPlan = null;
+  $("organiser-section").hidden = true;
+  $("meetings-section").hidden = true;
+  $("plan-view").hidden = true;
+  document.querySelector("#plans tbody").replaceChildren();
+  $("my-meetings").replaceChildren();
+}
+
+async function prefillEvent() {
+  if ($("event-json").value.trim()) return;
+  try {
+    const response = await fetch("event-example.json");
+    if (response.ok && !$("event-json").value.trim()) $("event-json").value = await response.text();
+  } catch (err) {
+    // no example: the organiser pastes or uploads an event
+  }
+}
+
+async function readEventFile() {
+  const file = $("event-file").files[0];
+  if (file) $("event-json").value = await file.text();
+}
+
+async function downloadPacket(path, fallback) {
+  try {
+    const response = await request(path, { accept: "*/*" });
+    const url = URL.createObjectURL(await response.blob());
+    const a = el("a", { href: url, download: filenameOf(response, fallback) });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    setStatus(`자료 오류 / packet failed: ${errorText(err)}`, "error");
+  }
+}
+
+function packetButton(label, path, fallback) {
+  const b = el("button", { type: "button", class: "packet" }, label);
+  b.addEventListener("click", () => downloadPacket(path, fallback));
+  return b;
+}
+
+const meetingLine = (m) => `${m.company} ↔ ${list(m.institutions, " + ")}`;
+
+function objectiveText(plan) {
+  const o = plan.objective || {};
+  const b = plan.baseline_objective || {};
+  const s = plan.solver || {};
+  const companies = ((plan.event || {}).companies || []).length;
+  return `상담 / meetings ${o.meetings} (기준 / greedy baseline ${b.meetings}) · ` +
+    `상담 기업 / companies met ${o.companies_met}/${companies} (기준 / baseline ${b.companies_met}) · ` +
+    `필수 요청 / musts met ${o.musts_met} (기준 / baseline ${b.musts_met}) · ` +
+    `점수 합 / total score ${fmt(o.total_score, 2)} (기준 / baseline ${fmt(b.total_score, 2)}) · ` +
+    `CP-SAT ${s.status || "?"} ${fmt(s.seconds, 1)} s`;
+}
+
+function gridCell(meeting) {
+  if (!meeting) return el("td", { class: "free" }, "–");
+  const bundle = meeting.kind === "bundle";
+  return el("td", { class: bundle ? "meeting bundle" : "meeting", "data-meeting": meeting.id, title: list(meeting.technologies) },
+    el("div", { class: "who" }, meetingLine(meeting)),
+    el("div", { class: "meta" },
+      el("span", { class: "score" }, fmt(meeting.score, 2)),
+      bundle ? el("span", { class: "kind-label" }, " 번들 / bundle") : "",
+      meeting.must ? el("span", { class: "kind-label" }, " 필수 / must") : "",
+      el("small", { class: "muted" }, ` ${meeting.id}`)),
+    shownPlan ? packetButton("PDF", `/api/meetings/plans/${encodeURIComponent(shownPlan.id)}/meetings/${encodeURIComponent(meeting.id)}.pdf`,
+      `${meeting.id}.pdf`) : "");
+}
+
+function renderGrid(plan) {
+  const event = plan.event || {};
+  const tables = Array.from({ length: event.tables || 0 }, (_, i) => i + 1);
+  const at = new Map(plan.meetings.map((m) => [`${m.slot}#${m.table}`, m]));
+  const ends = new Map(plan.meetings.map((m) => [m.slot, m.end]));
+  $("plan-grid").tHead.replaceChildren(el("tr", {}, el("th", {}, "시간 / Slot"),
+    ...tables.map((t) => el("th", {}, `테이블 / Table ${t}`))));
+  $("plan-grid").tBodies[0].replaceChildren(...(event.slots || []).map((slot) => el("tr", { "data-slot": slot },
+    el("th", {}, ends.has(slot) ? `${slot}–${ends.get(slot)}` : slot),
+    ...tables.map((t) => gridCell(at.get(`${slot}#${t}`))))));
+}
+
+function renderPlan(stored) {
+  const plan = stored.plan;
+  shownPlan = stored;
+  $("plan-view").hidden = false;
+  $("plan-title").textContent = `#${stored.id} ${stored.name} · ${stored.date} · ${PLAN_STATUS[stored.status] || stored.status}`;
+  $("plan-objective").textContent = objectiveText(plan);
+  const changes = plan.moved === null || plan.moved === undefined ? ""
+    : `게시된 상담 유지 / published meetings kept ${plan.kept}, 이동·취소 / moved or dropped ${plan.moved}` +
+      (stored.pinned_from ? ` (#${stored.pinned_from})` : "");
+  $("plan-changes").hidden = !changes;
+  $("plan-changes").textContent = changes;
+  $("plan-publish").disabled = stored.status === "published";
+  $("plan-grid-csv").onclick = () => downloadPacket(`/api/meetings/plans/${encodeURIComponent(stored.id)}/grid.csv`,
+    `plan-${stored.id}-grid.csv`);
+  renderGrid(plan);
+  const unscheduled = plan.unscheduled || [];
+  $("plan-unscheduled").replaceChildren(...(unscheduled.length
+    ? unscheduled.map((u) => el("li", {}, el("strong", {}, u.institution ? `${u.company} / ${u.institution}` : u.company),
+      `: ${u.reason}`))
+    : [el("li", { class: "empty muted" }, "모든 기업이 배정되었습니다 / every company has a meeting")]));
+}
+
+function planRow(p) {
+  const open = el("button", { type: "button", class: "open-plan", "data-plan": p.id }, "열기 / Open");
+  open.addEventListener("click", () => openPlan(p.id));
+  return el("tr", {}, el("td", {}, `#${p.id}`), el("td", {}, p.name), el("td", {}, p.date),
+    el("td", {}, PLAN_STATUS[p.status] || p.status), el("td", {}, String(p.counts.meetings)),
+    el("td", {}, String(p.counts.unscheduled)), el("td", {}, open));
+}
+
+async function loadPlans() {
+  try {
+    const rows = await api("/api/meetings/plans");
+    document.querySelector("#plans tbody").replaceChildren(...rows.map(planRow));
+    const pin = $("plan-pin");
+    const chosen = pin.value;
+    pin.replaceChildren(el("option", { value: "" }, "없음 / none"),
+      ...rows.map((p) => el("option", { value: p.id }, `#${p.id} ${p.name} (${PLAN_STATUS[p.status] || p.status})`)));
+    pin.value = rows.some((p) => String(p.id) === chosen) ? chosen : "";
+  } catch (err) {
+    $("plan-message").textContent = `계획 목록을 읽을 수 없습니다 / cannot list plans: ${errorText(err)}`;
+  }
+}
+
+async function openPlan(id) {
+  try {
+    renderPlan(await api(`/api/meetings/plans/${encodeURIComponent(id)}`));
+  } catch (err) {
+    $("plan-message").textContent = `계획을 열 수 없습니다 / cannot open plan: ${errorText(err)}`;
+  }
+}
+
+async function submitPlan(event) {
+  event.preventDefault();
+  let parsed;
+  try {
+    parsed = JSON.parse($("event-json").value);
+  } catch (err) {
+    $("plan-message").textContent = `행사 JSON을 읽을 수 없습니다 / the event is not valid JSON: ${err.message}`;
+    return;
+  }
+  const body = { event: parsed };
+  const limit = Number($("plan-time-limit").value);
+  if (limit > 0) body.time_limit = limit;
+  if ($("plan-pin").value) body.pin = Number($("plan-pin").value);
+  $("plan-submit").disabled = true;
+  $("plan-message").textContent = "일정 계획 중… / planning…";
+  try {
+    const stored = await api("/api/meetings/plans", { method: "POST", body });
+    renderPlan(stored);
+    $("plan-message").textContent = `계획 #${stored.id} 저장됨 (초안) / plan #${stored.id} stored as a draft`;
+    await loadPlans();
+  } catch (err) {
+    $("plan-message").textContent = `계획 실패 / planning failed: ${errorText(err)}`;
+  } finally {
+    $("plan-submit").disabled = false;
+  }
+}
+
+async function publishPlan() {
+  if (!shownPlan) return;
+  try {
+    const stored = await api(`/api/meetings/plans/${encodeURIComponent(shownPlan.id)}/publish`, { method: "POST" });
+    renderPlan(stored);
+    $("plan-message").textContent = `계획 #${stored.id} 게시됨 / plan #${stored.id} published`;
+    await loadPlans();
+  } catch (err) {
+    $("plan-message").textContent = `게시 실패 / publishing failed: ${errorText(err)}`;
+  }
+}
+
+function myMeeting(planId, m) {
+  return el("li", { class: m.kind === "bundle" ? "meeting bundle" : "meeting" },
+    el("strong", {}, `${m.slot}–${m.end}`), ` · 테이블 / table ${m.table} · `, meetingLine(m),
+    m.kind === "bundle" ? el("span", { class: "kind-label" }, " 번들 / bundle") : "",
+    el("div", { class: "meta" }, `${fmt(m.score, 2)} · ${list(m.technologies)} `,
+      packetButton("PDF", `/api/meetings/plans/${encodeURIComponent(planId)}/meetings/${encodeURIComponent(m.id)}.pdf`,
+        `${m.id}.pdf`)));
+}
+
+async function loadMyMeetings() {
+  const box = $("my-meetings");
+  try {
+    const rows = await api("/api/meetings/plans");
+    const plans = await Promise.all(rows.map((p) => api(`/api/meetings/plans/${encodeURIComponent(p.id)}`)));
+    box.replaceChildren(...plans.map((p) => el("article", { class: "my-plan" },
+      el("h3", {}, `${p.name} · ${p.date} `, myInstitution
+        ? packetButton("일정 .ics / agenda .ics",
+          `/api/meetings/plans/${encodeURIComponent(p.id)}/agenda.ics?participant=${encodeURIComponent(myInstitution)}`,
+          "agenda.ics") : ""),
+      el("ol", {}, ...p.plan.meetings.map((m) => myMeeting(p.id, m))))));
+    $("meetings-message").textContent = rows.length ? ""
+      : "게시된 상담 일정이 없습니다 / no published meetings for your institution";
+  } catch (err) {
+    box.replaceChildren();
+    $("meetings-message").textContent = `상담 일정을 읽을 수 없습니다 / cannot read meetings: ${errorText(err)}`;
+  }
+}
+
 function forgetKey() {
   sessionStorage.removeItem(KEY_STORAGE);
   records.clear();
   $("alerts-section").hidden = true;
   document.querySelector("#alerts tbody").replaceChildren();
+  hideMeetingSections();
   showKeyState(null);
   fillInstitutions([]);
   $("key").value = "";
@@ -871,6 +1100,11 @@ $("key-form").addEventListener("submit", saveKey);
 $("change-key").addEventListener("click", forgetKey);
 $("alerts-refresh").addEventListener("click", loadAlerts);
 $("demand-form").addEventListener("submit", submitDemand);
+$("plan-form").addEventListener("submit", submitPlan);
+$("event-file").addEventListener("change", readEventFile);
+$("plan-publish").addEventListener("click", publishPlan);
+$("plans-refresh").addEventListener("click", loadPlans);
+$("meetings-refresh").addEventListener("click", loadMyMeetings);
 $("reset-filters").addEventListener("click", resetFilters);
 $("search-form").addEventListener("submit", submitSearch);
 $("f-status").addEventListener("change", onStatusChange);
