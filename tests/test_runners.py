@@ -10,7 +10,7 @@ from matcher.build import build_index
 from matcher.encoders.cache import CachedEncoder, EmbeddingCache
 from matcher.errors import ConfigError
 from matcher.ingest import read_corpus
-from matcher.jobs.config import parse_config
+from matcher.jobs.config import load_config, parse_config
 from matcher.retrieval.config import resolve_pipeline
 from matcher.runners import RUNNERS, LocalRunner, get_runner
 from matcher.runners.actor import EncodeActor
@@ -134,3 +134,18 @@ def test_ray_runner_refuses_encoders_the_workers_cannot_rebuild(demo_corpus, tmp
         build_index(corpus, tmp_path / "b", resolve_pipeline("use"), encoders={"use-m3": FakeEncoder("use-m3", 512)},
                     runner=ray_runner)
     assert ray_runner.sent == 0 and not __import__("ray").is_initialized()  # refused before Ray started
+
+
+@needs_ray
+def test_nightly_job_runner_setting_reaches_the_build(tmp_path, monkeypatch):
+    from matcher.jobs.nightly import run_nightly
+    from tests.test_nightly import _setup
+
+    monkeypatch.setenv("MATCHER_DATABASE_URL", f"sqlite:///{tmp_path / 'state.sqlite'}")
+    refused = run_nightly(load_config(_setup(tmp_path, '[job]\nrunner = "ray"'), need_sources=True),
+                          encoders=fake_encoders())
+    assert refused.status == "failed" and "runner 'ray'" in (refused.error or "")  # fakes are not the registry's
+    (tmp_path / "job.toml").write_text((tmp_path / "job.toml").read_text(encoding="utf-8").replace('"ray"', '"local"'),
+                                       encoding="utf-8")
+    published = run_nightly(load_config(tmp_path / "job.toml", need_sources=True), encoders=fake_encoders())
+    assert published.status == "published" and published.embedded > 0
