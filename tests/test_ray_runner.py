@@ -66,3 +66,22 @@ def test_ray_vectors_equal_local_ones_and_the_cache_skips_known_texts(ray_cluste
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["runner"] == "ray" and out["embedded"] == 0 and out["count"] == len(corpus.technologies)
     assert ray_cluster.is_initialized()  # the runner did not stop a cluster it did not start
+
+
+def _cached(path) -> dict[tuple[str, str, str], np.ndarray]:
+    import sqlite3
+
+    with sqlite3.connect(str(path)) as db:
+        return {(e, r, h): np.frombuffer(v, dtype=np.float32) for e, r, h, v in db.execute("SELECT * FROM embeddings")}
+
+
+def test_the_default_hybrid_pipeline_through_ray_equals_local(ray_cluster, demo_corpus, minilm, use_m3, tmp_path):
+    """Both encoders (MiniLM on torch, USE) and the translator's vocabulary through the actors."""
+    encoders = {"minilm": minilm, "use-m3": use_m3}
+    runner = get_runner("ray")
+    remote = build_index(demo_corpus, tmp_path / "ray", resolve_pipeline("hybrid"), encoders=encoders, runner=runner)
+    local = build_index(demo_corpus, tmp_path / "local", resolve_pipeline("hybrid"), encoders=encoders)
+    assert remote.embedded == local.embedded == runner.sent > remote.count  # documents and vocabulary terms
+    ray_vectors, local_vectors = _cached(tmp_path / "ray" / "embeddings.sqlite"), _cached(tmp_path / "local" / "embeddings.sqlite")
+    assert set(ray_vectors) == set(local_vectors) and {k[0].split("/")[0] for k in ray_vectors} == {"minilm", "use-m3"}
+    assert max(float(np.abs(ray_vectors[k] - local_vectors[k]).max()) for k in ray_vectors) < 1e-5
