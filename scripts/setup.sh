@@ -15,6 +15,6 @@ echo "setting up $VENV (first run: a few minutes) ..." >&2
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet "torch==2.13.0"
-"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+"$VENV/bin/python" -m pip install --quiet -e ".[dev,ray]"  # ray: the optional Ray runner, tested too
 rm -f "$VENV"/.installed-*
 touch "$stamp"

@@ -1,15 +1,19 @@
 """Embedding cache keyed by (encoder identity, role, text hash): unchanged text is never embedded twice.
 
 Stored in one SQLite file (vectors as raw float32 bytes, no pickle). :class:`CachedEncoder` wraps any
-:class:`Encoder` and counts how many texts it really had to embed.
+:class:`Encoder` and counts how many texts it really had to embed. The texts the cache does not hold are
+encoded in chunks, each stored as soon as it is done (an interrupted run keeps its work): in this process
+(:func:`encode_in_chunks`), or by a :class:`ChunkRunner` given to it — e.g. on a Ray cluster
+(``matcher/runners/``) — which sees only those texts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -80,14 +84,38 @@ class EmbeddingCache:
         self._db.close()
 
 
-class CachedEncoder(Encoder):
-    """An encoder that consults an :class:`EmbeddingCache` first; ``embedded`` counts real encodings."""
+#: one encoded chunk: positions into the texts given (int64) and their vectors, row for row
+Chunk = tuple[np.ndarray, np.ndarray]
 
-    def __init__(self, encoder: Encoder, cache: EmbeddingCache, *, chunk_size: int = 512) -> None:
+
+def encode_in_chunks(encoder: Encoder, texts: Sequence[str], *, role: str = "document", chunk_size: int = 512,
+                     progress: bool = False) -> Iterator[Chunk]:
+    """``texts`` through ``encoder`` in this process, ``chunk_size`` at a time, in order."""
+    fn = encoder.encode_documents if role == "document" else encoder.encode_queries
+    for start in range(0, len(texts), chunk_size):
+        chunk = texts[start : start + chunk_size]
+        yield np.arange(start, start + len(chunk), dtype=np.int64), fn(chunk, progress=progress)
+
+
+class ChunkRunner(Protocol):
+    """What encodes a cache's misses: every position of ``texts`` exactly once, chunks in any order."""
+
+    def encode_chunks(self, encoder: Encoder, texts: Sequence[str], *, role: str = "document",
+                      chunk_size: int = 512, progress: bool = False) -> Iterator[Chunk]: ...
+
+
+class CachedEncoder(Encoder):
+    """An encoder that consults an :class:`EmbeddingCache` first; ``embedded`` counts real encodings.
+
+    ``runner`` (default: this process) encodes the texts the cache does not hold."""
+
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache, *, chunk_size: int = 512,
+                 runner: ChunkRunner | None = None) -> None:
         self.encoder = encoder
         self.cache = cache
         self.identity = encoder.identity
         self.chunk_size = chunk_size
+        self.runner = runner
         self.embedded = 0
         self.reused = 0
 
@@ -108,18 +136,23 @@ class CachedEncoder(Encoder):
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=len(items), desc=f"embedding ({self.identity.name})", unit="text")
-            fn = self.encoder.encode_documents if role == "document" else self.encoder.encode_queries
-            for start in range(0, len(items), self.chunk_size):
-                chunk = items[start : start + self.chunk_size]
-                vectors = fn([t for _, t in chunk], progress=progress and bar is None)
-                fresh = {h: v for (h, _), v in zip(chunk, vectors, strict=True)}
+            run = self.runner.encode_chunks if self.runner is not None else encode_in_chunks
+            chunks = run(self.encoder, [t for _, t in items], role=role, chunk_size=self.chunk_size,
+                         progress=progress and bar is None)
+            for positions, vectors in chunks:
+                if len(positions) != len(vectors):
+                    raise ValueError(f"encoder {key!r}: {len(vectors)} vectors for a chunk of {len(positions)} texts")
+                fresh = {items[int(i)][0]: v for i, v in zip(positions, vectors, strict=True)}
                 self.cache.put_many(key, role, fresh)  # saved as we go: an interrupted run keeps its work
                 known.update(fresh)
-                self.embedded += len(chunk)
+                self.embedded += len(positions)
                 if bar is not None:
-                    bar.update(len(chunk))
+                    bar.update(len(positions))
             if bar is not None:
                 bar.close()
+            lost = sum(1 for h in missing if h not in known)
+            if lost:
+                raise ValueError(f"encoder {key!r}: the runner returned no vector for {lost} of {len(missing)} texts")
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
         return np.ascontiguousarray(np.stack([known[h] for h in hashes]), dtype=np.float32)

@@ -29,12 +29,14 @@ are relative to the config file's directory. Example (``deploy/nightly.example.t
     [job]
     keep_versions = 3
     metrics = ""            # Prometheus textfile path; empty: none
+    runner = "local"        # where new texts are embedded: "local" or "ray" (a Ray cluster, deploy/ray/README.md);
+                            # unset: MATCHER_RUNNER (default "local")
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -75,6 +77,8 @@ class AlertsConfig(_Section):
 class JobConfig(_Section):
     keep_versions: int = Field(default=3, ge=1)
     metrics: str = ""
+    runner: Literal["local", "ray"] | None = Field(default=None, description="where the build embeds the texts "
+                                                   "the embedding cache does not hold; None: MATCHER_RUNNER")
 
 
 class NightlyConfig(_Section):

@@ -7,7 +7,8 @@ One run, under the index's nightly lock (:mod:`matcher.jobs.lock`, taken before 
    ``unchanged``, nothing embedded, no version created;
 3. *build* a new version from the whole new record set with :func:`matcher.build.build_index` (staged,
    not activated; the active version's pipeline unless ``MATCHER_PIPELINE`` / ``MATCHER_ENCODER`` say otherwise), whose embedding cache (``INDEX/embeddings.sqlite``) and staging directory mean only
-   added and changed texts are embedded, and a run killed half-way resumes where it stopped; staging
+   added and changed texts are embedded — in this process or, with ``[job] runner = "ray"``, on a Ray
+   cluster (:mod:`matcher.runners`) — and a run killed half-way resumes where it stopped; staging
    directories of other builds nobody holds are removed first;
 4. *gate* the staged version (:mod:`matcher.jobs.gate`): refused → the active version stays, status ``refused``;
 5. *activate* it and call the hooks (:mod:`matcher.jobs.hooks`: alerts).
@@ -39,6 +40,7 @@ from matcher.jobs.lock import NightlyBusy, nightly_lock
 from matcher.jobs.metrics import write_metrics
 from matcher.jobs.report import NightlyReport, append_run, last_success
 from matcher.jobs.sources import read_sources
+from matcher.runners import configured_runner
 from matcher.store import lifecycle
 from matcher.store.staging import remove_stale
 from matcher.store.versions import RECORDS, IndexStore, IndexVersion
@@ -135,14 +137,16 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
     settings = settings_from_env()
     pipeline = _pipeline(settings.pipeline, settings.encoder, store, current)
     with _stage("encoders", on_stage) as figures:
+        runner = configured_runner(config.job.runner)  # an unknown runner or Ray missing: before a model loads
         loaded = load_encoders(pipeline.encoders, None, given)
         key = build_stages.build_key(corpus.technologies, pipeline, loaded)
         figures.update(encoders=list(loaded), staging_removed=remove_stale(index_dir, 0, keep=[key]))
-    with _stage("build", on_stage) as figures:
+    with _stage("build", on_stage) as figures, runner:  # a Ray cluster the runner started stops after the build
         try:
             result = build_index(corpus, index_dir, pipeline, encoders=loaded, backend=settings.index_backend,
                                  cache_path=settings.cache, keep_versions=config.job.keep_versions,
-                                 source=f"nightly: {', '.join(s.path for s in config.sources)}", activate=False)
+                                 source=f"nightly: {', '.join(s.path for s in config.sources)}", activate=False,
+                                 runner=runner)
         except VersionCheckError as exc:  # it did not load: the gate's first check failed
             report.gate = GateResult((GateCheck("load", False, {"error": str(exc)}),)).to_dict()
             report.status = "refused"
@@ -151,7 +155,7 @@ def _run(config: NightlyConfig, report: NightlyReport, given: Mapping[str, Encod
             return
         report.version, report.embedded, report.tokenized = result.version, result.embedded, result.tokenized
         figures.update(version=result.version, embedded=result.embedded, reused=result.reused, count=result.count,
-                       tokenized=result.tokenized)
+                       tokenized=result.tokenized, runner=result.runner)
     with _stage("gate", on_stage) as figures:
         try:
             staged: IndexVersion | None = store.load(loaded, path=result.path)
