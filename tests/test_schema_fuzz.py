@@ -54,11 +54,16 @@ OPERATIONS = [
     ("POST", "/api/export/licensees"),
     ("GET", "/api/admin/index/versions"), ("POST", "/api/admin/index/activate"), ("POST", "/api/admin/index/rollback"),
     ("POST", "/api/demands"), ("GET", "/api/demands"), ("DELETE", "/api/demands/{demand_id}"), ("GET", "/api/alerts"),
+    ("POST", "/api/meetings/plans"), ("GET", "/api/meetings/plans"), ("GET", "/api/meetings/plans/{plan_id}"),
+    ("GET", "/api/meetings/plans/{plan_id}/grid.csv"), ("GET", "/api/meetings/plans/{plan_id}/meetings/{meeting_id}.pdf"),
+    ("GET", "/api/meetings/plans/{plan_id}/agenda.ics"), ("POST", "/api/meetings/plans/{plan_id}/publish"),
 ]
 #: valid input that may be refused every time (404, never a 5xx): generated ids and version names are not
 #: the index's, and a rollback target may be absent
 NO_200_REQUIRED = ("/api/technologies/{tech_id}", "/api/admin/index/activate", "/api/admin/index/rollback",
-                   "/api/admin/keys/{key_id}/revoke", "/api/demands/{demand_id}")
+                   "/api/admin/keys/{key_id}/revoke", "/api/demands/{demand_id}", "/api/meetings/plans/{plan_id}",
+                   "/api/meetings/plans/{plan_id}/grid.csv", "/api/meetings/plans/{plan_id}/meetings/{meeting_id}.pdf",
+                   "/api/meetings/plans/{plan_id}/agenda.ics", "/api/meetings/plans/{plan_id}/publish")
 
 
 def test_schema_covers_every_operation(api_schema):

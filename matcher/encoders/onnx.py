@@ -7,8 +7,11 @@ activations stay float and are quantised per batch). The result is cached under
 ``MATCHER_MODEL_CACHE`` (default ``~/.cache/matcher/models``, beside the evaluation's embedding cache), keyed by the source weights' digest and
 the recipe version, so it is made once per machine (about 10 s) and rebuilt when either changes.
 
-Vectors differ slightly from the PyTorch model's (cosine ≈ 0.995 on SciFact abstracts), so the identity
-is its own: an index built with ``minilm`` is not served with ``minilm-int8``, or the reverse.
+Texts are run one at a time: dynamic quantisation scales a batch's activations together, so a text batched
+with others (and padded to their length) would get a vector that depends on its batch mates; alone, its
+vector is a function of the text only (and on 2 cores one-at-a-time is as fast: the GEMMs are the tokens ×
+hidden matrices either way). Vectors differ slightly from the PyTorch model's (cosine ≈ 0.995 on SciFact
+abstracts), so the identity is its own: an index built with ``minilm`` is not served with ``minilm-int8``, or the reverse.
 Measured quality and speed: ``docs/quality.md``.
 """
 
@@ -34,7 +37,7 @@ from matcher.settings import settings_from_env
 log = logging.getLogger(__name__)
 
 #: bump when the export, fusion or quantisation recipe changes (the cached file is then rebuilt)
-RECIPE = "onnx-int8-v1"
+RECIPE = "onnx-int8-v2"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -89,7 +92,7 @@ class OnnxInt8Encoder(Encoder):
     """``model_dir`` (a sentence-transformers directory of a BERT-family model) through onnxruntime, int8."""
 
     def __init__(self, model_dir: str | Path, *, name: str, languages: Sequence[str] = (),
-                 max_seq_length: int | None = None, batch_size: int = 32, threads: int | None = None,
+                 max_seq_length: int | None = None, threads: int | None = None,
                  lowercase: bool = False) -> None:
         self.model_dir = Path(model_dir)
         if not (self.model_dir / "tokenizer.json").is_file():
@@ -102,7 +105,6 @@ class OnnxInt8Encoder(Encoder):
             log.info("exporting %s to %s (once per machine)", self.model_dir, self.path)
             _export(self.model_dir, self.path)
         self.max_seq_length = max_seq_length or self._configured_length()
-        self.batch_size = batch_size
         self.lowercase = lowercase
         self._tokenizer = self._load_tokenizer()
         self.threads = threads or cpu_threads()
@@ -111,7 +113,7 @@ class OnnxInt8Encoder(Encoder):
         self.identity = EncoderIdentity(
             name=name, backend="onnx-int8", model=str(self.model_dir), revision=f"{source}+{RECIPE}",
             dimension=dimension, languages=tuple(languages),
-            options={"max_seq_length": self.max_seq_length, "lowercase": lowercase})
+            options={"max_seq_length": self.max_seq_length, "lowercase": lowercase, "one_text_per_run": True})
 
     def _configured_length(self) -> int:
         config = self.model_dir / "sentence_bert_config.json"
@@ -124,7 +126,6 @@ class OnnxInt8Encoder(Encoder):
 
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(self.max_seq_length)
-        tokenizer.enable_padding()
         return tokenizer
 
     def _open(self, threads: int) -> Any:
@@ -157,16 +158,14 @@ class OnnxInt8Encoder(Encoder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         prepared = [prepare(t, lowercase=self.lowercase) or " " for t in texts]
-        order = np.argsort([len(t) for t in prepared], kind="stable")  # similar lengths share a batch: less padding
         out = np.zeros((len(prepared), self.dimension), dtype=np.float32)
-        batches = range(0, len(order), self.batch_size)
+        rows: Any = range(len(prepared))
         if progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(batches, desc=f"encoding ({self.identity.name})", unit="batch")
-        for start in batches:
-            chosen = order[start:start + self.batch_size]
-            out[chosen] = self._run([prepared[i] for i in chosen])
+            rows = tqdm(rows, desc=f"encoding ({self.identity.name})", unit="text")
+        for i in rows:  # one text per run: see the module docstring
+            out[i] = self._run([prepared[i]])[0]
         return l2_normalise(out)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:

@@ -102,7 +102,7 @@ def build_encoder(entry: EncoderEntry) -> Encoder:
     if entry.backend == "onnx-int8":
         from matcher.encoders.onnx import OnnxInt8Encoder
 
-        opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads", "max_seq_length"}}
+        opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "threads", "max_seq_length"}}
         return OnnxInt8Encoder(resolve_model(entry.model), name=entry.name, languages=entry.languages, **opts)
     from matcher.encoders.sentence_transformers import SentenceTransformerEncoder
 
