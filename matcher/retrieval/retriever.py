@@ -367,13 +367,18 @@ class HybridRetriever:
             w_lex = np.full(self.n_, cfg.lexical_weight("ko"))
         else:
             w_lex = np.where(self.korean_, cfg.lexical_weight("en-ko"), cfg.lexical_weight("en-en"))
-        encoder_of = np.full(self.n_, "", dtype=object)
+        # routed[i] = index into ``names`` of document i's dense encoder, -1 for none (small ints, not an object
+        # array of names: at 100,000 documents comparing strings per document cost tens of ms a query)
+        names: list[str] = []
+        route = np.full(self.n_, -1, dtype=np.int8)
         if cfg.encoders:
             multi = cfg.dense_multi or cfg.dense_en
-            if korean_query or cfg.dense_en is None:
-                encoder_of[:] = multi
-            else:
-                encoder_of[:] = np.where(self.korean_, multi, cfg.dense_en)
+            assert multi is not None
+            names = [multi]
+            route[:] = 0
+            if not korean_query and cfg.dense_en is not None and cfg.dense_en != multi:
+                names.append(cfg.dense_en)
+                route[~self.korean_] = 1
 
         lexical_raw = np.zeros(self.n_, dtype=np.float32)
         lexical_z = np.zeros(self.n_)
@@ -383,10 +388,10 @@ class HybridRetriever:
             lexical_z = normalise(lexical_raw, mask)
         dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
         dense_z = np.zeros(self.n_)
-        for name in dict.fromkeys(encoder_of[mask]):
-            if not name:
+        for j, name in enumerate(names):
+            routed = mask & (route == j)
+            if not routed.any():
                 continue
-            routed = mask & (encoder_of == name)
             encoded = np.zeros(self.n_, dtype=bool)
             encoded[self.dense_[name][0]] = True
             # all the documents the encoder scored give its statistics, not only the routed ones: on a
@@ -394,7 +399,7 @@ class HybridRetriever:
             scores = self._dense_scores(name, text, mask & encoded)
             dense_raw[routed] = scores[routed]
             dense_z[routed] = normalise(scores, mask & encoded)[routed]
-        has_dense = encoder_of != ""
+        has_dense = route >= 0
         w_dense = np.where(has_dense, 1.0 - w_lex, 0.0)
         w_lex_eff = np.where(has_dense, w_lex, 1.0 if self.bm25_ is not None else 0.0)
         fused = w_lex_eff * lexical_z + w_dense * dense_z
@@ -402,7 +407,12 @@ class HybridRetriever:
 
         positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
         take = min(k, positions.size)
-        order = positions[np.lexsort((positions, -fused[positions]))][:take]
+        candidates = fused[positions]
+        if positions.size > 4 * take:  # sort only what can make the top k (every tie of the k-th score kept)
+            kth = np.partition(candidates, positions.size - take)[positions.size - take]
+            keep = candidates >= kth
+            positions, candidates = positions[keep], candidates[keep]
+        order = positions[np.lexsort((positions, -candidates))][:take]
         route_names = {True: "ko", False: "en"}
         results = []
         for pos in order:
@@ -420,7 +430,7 @@ class HybridRetriever:
                         "dense": None if np.isnan(dense_raw[pos]) else float(dense_raw[pos]),
                         "dense_norm": float(dense_z[pos]),
                         "dense_weight": float(w_dense[pos]),
-                        "encoder": encoder_of[pos] or None,
+                        "encoder": names[route[pos]] if route[pos] >= 0 else None,
                     },
                 )
             )
