@@ -1,4 +1,4 @@
-"""Documents/s of the static encoder vs ``use-m3`` on the same texts, in one process (2,000 by default).
+"""Documents/s of one encoder (default the static one) vs another (default USE v3's float pass) on the same texts, in one process (2,000 by default).
 
 Texts: the real corpus's document texts (``../shared/data/kipris-plus-xml`` + ``kipris-inu/inu_patents_dev.csv``,
 as ``matcher build`` embeds them), then their titles, up to ``--n``. Also the agreement of the two
@@ -27,7 +27,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--static", default="static-use-ko")
-    ap.add_argument("--teacher", default="use-m3")
+    ap.add_argument("--teacher", default="use-m3-fp32", help="the reference encoder (default: USE v3, the float pass)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     result = ingest_paths([DATA / "kipris-plus-xml", DATA / "kipris-inu" / "inu_patents_dev.csv"])

@@ -130,7 +130,7 @@ def test_ray_runner_refuses_encoders_the_workers_cannot_rebuild(demo_corpus, tmp
         build_index(corpus, tmp_path / "a", resolve_pipeline(encoder="my-model"),
                     encoders={"my-model": FakeEncoder("my-model", 32)}, runner=ray_runner)
     # a stand-in under a registry name is not the registry's encoder either: the workers would build another
-    with pytest.raises(ConfigError, match=r"'use-m3' has backend 'fake', the registry's 'use-m3' has 'usem3'"):
+    with pytest.raises(ConfigError, match=r"'use-m3' has backend 'fake', the registry's 'use-m3' has 'usem3-int8'"):
         build_index(corpus, tmp_path / "b", resolve_pipeline("use"), encoders={"use-m3": FakeEncoder("use-m3", 512)},
                     runner=ray_runner)
     assert ray_runner.sent == 0 and not __import__("ray").is_initialized()  # refused before Ray started

