@@ -15,6 +15,23 @@ from matcher.index.base import VectorIndex, as_matrix, empty_result
 from matcher.runtime import size_faiss_threads
 
 
+def allowed_bitmap(allowed: np.ndarray, n: int) -> np.ndarray:
+    """The positions ``allowed`` as FAISS's ``IDSelectorBitmap`` reads them: bit ``i % 8`` of byte ``i // 8``."""
+    mask = np.zeros(n, dtype=bool)
+    mask[allowed] = True
+    return np.packbits(mask, bitorder="little")
+
+
+def flat_view(flat: Any, dimension: int) -> np.ndarray:
+    """The vectors of a FAISS ``IndexFlat`` as an (n, d) float32 view of its own memory (no copy)."""
+    import faiss
+
+    flat = faiss.downcast_index(flat)
+    if flat.ntotal == 0:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * dimension).reshape(flat.ntotal, dimension)
+
+
 class FaissIndex(VectorIndex):
     """Common FAISS plumbing; subclasses choose the index structure and search parameters."""
 
@@ -55,15 +72,16 @@ class FaissIndex(VectorIndex):
         if self.index_ is None or len(self) == 0 or k <= 0:
             return empty_result(q.shape[0], max(k, 0))
         size_faiss_threads()
-        params = None
+        bitmap = None
         if allowed is not None:
-            allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+            allowed = np.asarray(allowed, dtype=np.int64)
             if allowed.size == 0:
                 return empty_result(q.shape[0], k)
-            params = self._search_params(faiss.IDSelectorBatch(allowed))
-        else:
-            params = self._search_params(None)
-        scores, positions = self.index_.search(q, k, params=params)
+            bitmap = allowed_bitmap(allowed, len(self))
+        # a bitmap costs 0.2 ms to make at 100,000 rows, an IDSelectorBatch (a hash set) 6 ms
+        selector = None if bitmap is None else faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
+        scores, positions = self.index_.search(q, k, params=self._search_params(selector))
+        del bitmap  # kept alive until here: the selector reads it during the search
         scores = scores.astype(np.float32)
         scores[positions < 0] = -np.inf
         return scores, positions.astype(np.int64)
@@ -94,14 +112,8 @@ class FlatIndex(FaissIndex):
 
         return faiss.IndexFlatIP(self.dimension)
 
-
     def matrix(self) -> np.ndarray | None:
-        import faiss
-
-        if self.index_ is None or self.index_.ntotal == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        flat = faiss.downcast_index(self.index_)
-        return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dimension).reshape(flat.ntotal, self.dimension)
+        return None if self.index_ is None else flat_view(self.index_, self.dimension)
 
 
 class HNSWIndex(FaissIndex):
@@ -124,6 +136,10 @@ class HNSWIndex(FaissIndex):
 
         return faiss.SearchParametersHNSW(sel=selector, efSearch=int(self.params["ef_search"]))
 
+    def matrix(self) -> np.ndarray | None:
+        """The graph's ``Flat`` storage: every vector, in position order (a view, no copy)."""
+        return None if self.index_ is None else flat_view(self.index_.storage, self.dimension)
+
 
 class IVFIndex(FaissIndex):
     """``IVF{nlist},Flat`` (inner product): approximate, trained by k-means; nlist ≈ 4·√n by default."""
@@ -145,3 +161,23 @@ class IVFIndex(FaissIndex):
         import faiss
 
         return faiss.SearchParametersIVF(sel=selector, nprobe=int(self.params["nprobe"]))
+
+    def fit(self, vectors: np.ndarray) -> IVFIndex:
+        super().fit(vectors)
+        self.index_.make_direct_map()  # position → (list, offset), for vectors(); 8 bytes a row
+        return self
+
+    @classmethod
+    def load(cls, directory: Path, entry: dict[str, Any]) -> IVFIndex:
+        index = super().load(directory, entry)
+        assert isinstance(index, IVFIndex)
+        if index.index_.direct_map.type == 0:  # written without one (NoMap)
+            index.index_.make_direct_map()
+        return index
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """Reconstructed from the inverted lists (IVF-Flat keeps each vector whole)."""
+        positions = np.ascontiguousarray(positions, dtype=np.int64)
+        if positions.size == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.index_.reconstruct_batch(positions)
