@@ -1,7 +1,9 @@
 """FAISS backends: exact inner product (``flat``) and approximate ones (``hnsw``, ``ivf``).
 
 Files are written with ``faiss.write_index`` (FAISS's own format, no pickle). Thread pools are sized
-to the machine before each search.
+to the machine before each fit; a search leaves them as they are (a serving process sizes them once,
+``runtime.configure_serving``: resizing per search read the settings each time, 1.7 ms a call, and undid
+the service's one thread per request).
 """
 
 from __future__ import annotations
@@ -71,7 +73,6 @@ class FaissIndex(VectorIndex):
         q = as_matrix(queries, self.dimension, name="queries")
         if self.index_ is None or len(self) == 0 or k <= 0:
             return empty_result(q.shape[0], max(k, 0))
-        size_faiss_threads()
         bitmap = None
         if allowed is not None:
             allowed = np.asarray(allowed, dtype=np.int64)
