@@ -90,7 +90,7 @@ def test_save_load_round_trip(backend, data, tmp_path):
 
 
 def test_stored_vectors(backend, data, tmp_path):
-    """Every backend returns the vectors it stores (exact scoring of chosen rows), after a load too."""
+    """Every backend returns the vectors it stores and scores chosen rows exactly, after a load too."""
     x, _ = data
     index = create_index(backend, 32, len(x)).fit(x)
     rows = np.array([5, 0, 1999, 77], dtype=np.int64)
@@ -100,6 +100,12 @@ def test_stored_vectors(backend, data, tmp_path):
     np.testing.assert_array_equal(loaded.vectors(rows), x[rows])
     if backend != "ivf":  # IVF keeps vectors in its inverted lists, not as one matrix
         np.testing.assert_array_equal(index.matrix(), x)
+    q = x[3] * 0.5
+    np.testing.assert_allclose(index.scores(q, rows), x[rows] @ q, rtol=1e-5, atol=1e-6)
+    assert index.scores(q, np.zeros(0, dtype=np.int64)).shape == (0,)
+    if backend in ("flat", "hnsw"):  # scored from the storage by index: a position outside it is refused
+        with pytest.raises(ValidationError, match="positions"):
+            index.scores(q, np.array([len(x)]))
 
 
 def test_bad_input(backend):

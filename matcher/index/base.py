@@ -69,6 +69,10 @@ class VectorIndex(ABC):
             raise NotImplementedError(f"backend {self.backend!r} cannot return its stored vectors")
         return matrix[np.asarray(positions, dtype=np.int64)]
 
+    def scores(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Exact inner products of one ``query`` (d,) with the stored vectors of ``positions`` (m,)."""
+        return self.vectors(positions) @ np.asarray(query, dtype=np.float32)
+
     @abstractmethod
     def save(self, directory: Path) -> dict[str, Any]:
         """Write the index files into ``directory``; returns the manifest entry describing them."""

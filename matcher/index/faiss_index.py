@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.errors import ValidationError
 from matcher.index.base import VectorIndex, as_matrix, empty_result
 from matcher.runtime import size_faiss_threads
 
@@ -86,6 +87,26 @@ class FaissIndex(VectorIndex):
         scores = scores.astype(np.float32)
         scores[positions < 0] = -np.inf
         return scores, positions.astype(np.int64)
+
+    def scores(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """From the flat storage by index, without copying the rows out (FAISS
+        ``fvec_inner_products_by_idx``): 20,000 rows of 512 floats in 5 ms against 23 ms for
+        ``matrix[rows] @ q`` on the 2-core box (bench/README.md)."""
+        import faiss
+
+        matrix = self.matrix()
+        if matrix is None:
+            return super().scores(query, positions)
+        ids = np.ascontiguousarray(positions, dtype=np.int64)
+        out = np.empty(ids.size, dtype=np.float32)
+        if ids.size == 0:
+            return out
+        if int(ids.min()) < 0 or int(ids.max()) >= matrix.shape[0]:
+            raise ValidationError(f"positions must lie in 0..{matrix.shape[0] - 1}", field="positions")
+        q = as_matrix(query, self.dimension, name="query")
+        faiss.fvec_inner_products_by_idx(faiss.swig_ptr(out), faiss.swig_ptr(q), faiss.swig_ptr(matrix),
+                                         faiss.swig_ptr(ids), self.dimension, 1, ids.size)
+        return out
 
     def save(self, directory: Path) -> dict[str, Any]:
         import faiss

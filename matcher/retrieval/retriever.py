@@ -391,7 +391,7 @@ class HybridRetriever:
         local = np.flatnonzero(mask[rows])
         filtered = local.size < rows.size
         if filtered and local.size <= self.exact_rows:  # a small filtered set: exactly, from stored vectors
-            out[rows[local]] = index.vectors(local) @ q
+            out[rows[local]] = index.scores(q, local)
             return out, None
         scores, found = index.search(q[None, :], self.config.candidates, allowed=local if filtered else None)
         keep = found[0] >= 0
@@ -404,7 +404,7 @@ class HybridRetriever:
         out[rows[sample.rows]] = sample_scores
         extra_rows = self._local_rows(rows, extra)
         if extra_rows.size:
-            out[rows[extra_rows]] = index.vectors(extra_rows) @ q
+            out[rows[extra_rows]] = index.scores(q, extra_rows)
         allowed = mask[rows[sample.rows]]
         values = sample_scores[allowed] if allowed.sum() >= MIN_SAMPLE_ALLOWED else sample_scores
         return out, self._sampled_stats(out[mask], values, candidates)
