@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index.factory import BACKENDS, choose_backend, create_index, index_class
+from matcher.index.factory import AUTO_EXACT_LIMIT, BACKENDS, choose_backend, create_index, index_class
 
 
 def unit(rng, n, d):
@@ -118,6 +118,8 @@ def test_bad_input(backend):
 
 def test_factory_names():
     assert choose_backend("auto", 100) == "flat"
+    assert choose_backend("auto", AUTO_EXACT_LIMIT) == "flat"
+    assert choose_backend("auto", AUTO_EXACT_LIMIT + 1) == "hnsw"
     assert choose_backend("auto", 10_000_000) == "hnsw"
     with pytest.raises(NotFoundError, match="valid options: auto, exact, flat, hnsw, ivf"):
         choose_backend("annoy", 10)

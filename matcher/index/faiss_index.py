@@ -147,11 +147,15 @@ class FlatIndex(FaissIndex):
 
 
 class HNSWIndex(FaissIndex):
-    """``IndexHNSWFlat`` (inner product): approximate, no training, good recall at large n."""
+    """``IndexHNSWFlat`` (inner product): approximate, no training, good recall at large n.
+
+    Defaults measured on the 100,000-record index (bench/README.md): M 32, efConstruction 200, efSearch 384
+    give recall@10 0.975 (USE, 100,000 × 512) and 0.983 (MiniLM, 24,322 × 384) against exact search for
+    never-seen queries, 1.3 ms a search; efConstruction 80 or efSearch 128 stay below 0.95, M 48 is no better."""
 
     backend = "hnsw"
 
-    def __init__(self, dimension: int, *, m: int = 32, ef_construction: int = 80, ef_search: int = 128) -> None:
+    def __init__(self, dimension: int, *, m: int = 32, ef_construction: int = 200, ef_search: int = 384) -> None:
         super().__init__(dimension, m=m, ef_construction=ef_construction, ef_search=ef_search)
 
     def _build(self, n: int) -> Any:
