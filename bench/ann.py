@@ -3,6 +3,7 @@
     .venv/bin/python bench/ann.py sweep   --index DIR [--m 16 --m 32] [--json]
     .venv/bin/python bench/ann.py convert --index DIR --out DIR [--m 32] [--ef-construction 80] [--ef-search 128]
     .venv/bin/python bench/ann.py compare --exact DIR --approx DIR [--json]
+    .venv/bin/python bench/ann.py profile --index DIR [--json]
 
 ``sweep`` reads the active version's dense channels (their FAISS files, as the manifest names them) and
 encodes the query texts of ``bench/load.py`` (never in any index) with the version's encoders, then measures
@@ -17,6 +18,11 @@ nothing is encoded; the statistics sample is drawn). Records, groups and the oth
 
 ``compare`` loads both versions and searches each query text in each (query vectors encoded first, so
 only search is timed): overlap@10 of the fused rankings, median/p90 ms, unfiltered and with a filter.
+
+``profile`` searches never-seen texts (each query text with a number appended, as ``load.py --fresh``
+sends them) in one thread under cProfile and splits the time a search takes: query encoding (every
+encoder call, the term translator's word lookups included), the ANN search, exact scoring of the sample and
+chosen rows, BM25, query analysis, and the rest of the search body.
 The suite never runs this.
 """
 
@@ -208,6 +214,55 @@ def cmd_compare(args: argparse.Namespace) -> dict[str, Any]:
     return {"exact": str(args.exact), "approx": str(args.approx), "queries": len(texts), "by_filter": out}
 
 
+#: what ``profile`` reports of a search whose vectors are cached: a label and the (file suffix, function)
+#: pairs whose cumulative time it sums
+PROFILE_PARTS = {
+    "dense channels (_dense_scores: flat matrix @ q, or ANN + sample + chosen rows)": [
+        ("retrieval/retriever.py", "_dense_scores")],
+    "  of which the ANN search (FAISS)": [("index/faiss_index.py", "search")],
+    "  of which exact scores of the sample and chosen rows": [
+        ("retrieval/sample.py", "scores"), ("index/faiss_index.py", "scores"), ("index/base.py", "scores")],
+    "BM25 scoring": [("retrieval/bm25.py", "score_weighted")],
+    "query analysis and term translation": [("retrieval/retriever.py", "query_terms")],
+}
+
+
+def cmd_profile(args: argparse.Namespace) -> dict[str, Any]:
+    import cProfile
+    import pstats
+
+    version = IndexStore(args.index).load()
+    retriever = version.retriever
+    configure_serving(retriever.encoders.values(), threads=1)
+    texts = query_texts()
+    for text in texts[:5]:
+        retriever.search(f"{text} warm", 10)
+    fresh = [f"{text} {i}" for i in range(args.rounds) for text in texts]
+    encode, search = [], []
+    profiler = cProfile.Profile()
+    for text in fresh:
+        started = time.perf_counter()
+        retriever.prepare([text])  # every encode the search would make (text per encoder, translated words)
+        encode.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        profiler.enable()
+        retriever.search(text, 10)
+        profiler.disable()
+        search.append(time.perf_counter() - started)
+    stats = pstats.Stats(profiler).stats  # (file, line, function) → (cc, nc, tottime, cumtime, callers)
+    parts = {"encode (query per encoder, translated words)": round(1000 * statistics.mean(encode), 2),
+             "search with cached vectors": round(1000 * statistics.mean(search), 2)}
+    for label, wanted in PROFILE_PARTS.items():
+        seconds = sum(v[3] for (file, _, fn), v in stats.items()
+                      if any(file.endswith(suffix) and fn == name for suffix, name in wanted))
+        parts[label] = round(1000 * seconds / len(fresh), 2)
+    top = [label for label in PROFILE_PARTS if not label.startswith(" ")]
+    parts["rest of the search body"] = round(parts["search with cached vectors"] - sum(parts[k] for k in top), 2)
+    return {"index": str(args.index), "version": version.name, "searches": len(fresh),
+            "mean_ms_per_search (cProfile inflates the search parts)": parts,
+            "encode_ms_p50": median_ms(encode), "search_ms_p50": median_ms(search)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +277,9 @@ def main() -> None:
     p.add_argument("--m", type=int, default=32)
     p.add_argument("--ef-construction", type=int, default=80)
     p.add_argument("--ef-search", type=int, default=128)
+    p = sub.add_parser("profile")
+    p.add_argument("--index", type=Path, required=True)
+    p.add_argument("--rounds", type=int, default=2, help="fresh copies of each query text (default 2)")
     p = sub.add_parser("compare")
     p.add_argument("--exact", type=Path, required=True)
     p.add_argument("--approx", type=Path, required=True)
@@ -230,7 +288,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "sweep" and not args.m:
         args.m = [16, 32]
-    result = {"sweep": cmd_sweep, "convert": cmd_convert, "compare": cmd_compare}[args.command](args)
+    commands = {"sweep": cmd_sweep, "convert": cmd_convert, "compare": cmd_compare, "profile": cmd_profile}
+    result = commands[args.command](args)
     print(json.dumps(result, indent=1 if not args.json else None, ensure_ascii=False))
 
 

@@ -19,7 +19,7 @@ from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.fitinputs import DenseVectors, DocumentEmbeddings, DocumentTokens
 from matcher.retrieval.fusion import ChannelStats, describe, minmax, minmax_with, zscore, zscore_with
 from matcher.retrieval.querycache import QueryVectorCache
-from matcher.retrieval.retriever import HybridRetriever
+from matcher.retrieval.retriever import HybridRetriever, top_candidates
 from matcher.retrieval.sample import DEFAULT_SAMPLE_SIZE, sample_rows
 
 N, D, CENTRES, QUERIES, VOCABULARY = 2000, 32, 40, 40, 600
@@ -116,6 +116,18 @@ def test_sample_is_deterministic_and_stable():
     np.testing.assert_array_equal(sample_rows(positions[:100], 500), np.arange(100))  # fewer: all of them
     subset = np.arange(0, 20_000, 2, dtype=np.int64)  # rows index into the positions given
     assert set(subset[sample_rows(subset, 50)]) <= set(subset)
+
+
+# ------------------------------------------------------------------ top-k selection with many ties
+@pytest.mark.parametrize("n", [0, 1, 39, 41, 5000, 100_000])
+def test_top_candidates_keeps_every_tie_of_the_kth(n):
+    rng = np.random.default_rng(n)
+    kinds = [rng.standard_normal(n), np.where(rng.random(n) < 0.97, -1.0, rng.standard_normal(n)),  # one estimate
+             np.zeros(n), np.round(rng.standard_normal(n), 1)]
+    for values in kinds:
+        for take in (1, 10, 100):
+            want = np.arange(n) if take >= n else np.flatnonzero(values >= np.sort(values)[n - take])
+            np.testing.assert_array_equal(np.sort(top_candidates(values, take)), want)
 
 
 # ------------------------------------------------------------------ (a) a full sample is exact fusion

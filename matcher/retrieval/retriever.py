@@ -56,6 +56,28 @@ EXACT_ROWS_LIMIT = 20_000
 MIN_SAMPLE_ALLOWED = 256
 
 
+def top_candidates(values: np.ndarray, take: int) -> np.ndarray:
+    """Indexes of the ``values`` that can make the top ``take``: every value ≥ the take-th largest (its ties
+    kept), unordered. A threshold from a strided subsample first cuts the array to a few times ``take``:
+    ``np.partition`` degrades on many equal values (100,000 fused scores of which most share an
+    approximate channel's estimate: 21 ms against 0.8 ms), the subsample's few do not."""
+    n = values.size
+    if take <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if take >= n:
+        return np.arange(n)
+    keep = np.arange(n)
+    if n > 4 * take:
+        step = max(1, n // 1024)
+        sub = values[::step]
+        rank = min(sub.size, -(-4 * take // step))  # ≈ 4·take values of the whole array lie above it
+        above = np.flatnonzero(values >= np.partition(sub, sub.size - rank)[sub.size - rank])
+        if above.size >= take:  # else fewer than expected lie above the threshold: the whole array
+            keep = above
+    kept = values[keep]
+    return keep[kept >= np.partition(kept, kept.size - take)[kept.size - take]]
+
+
 @dataclass(frozen=True)
 class Scored:
     """One ranked document: position, fused score and the parts it was made of."""
@@ -440,10 +462,7 @@ class HybridRetriever:
         parts = [np.zeros(0, dtype=np.int64)]
         if lexical is not None:
             hits = np.flatnonzero(mask & (lexical > 0))
-            top = self.config.candidates
-            if hits.size > top:
-                hits = hits[np.argpartition(-lexical[hits], top - 1)[:top]]
-            parts.append(hits)
+            parts.append(hits[top_candidates(lexical[hits], self.config.candidates)])
         if within is not None:
             chosen = np.flatnonzero(mask & np.asarray(within, dtype=bool))
             if chosen.size <= self.exact_rows:
@@ -520,12 +539,9 @@ class HybridRetriever:
 
         positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
         take = min(k, positions.size)
-        candidates = fused[positions]
-        if positions.size > 4 * take:  # sort only what can make the top k (every tie of the k-th score kept)
-            kth = np.partition(candidates, positions.size - take)[positions.size - take]
-            keep = candidates >= kth
-            positions, candidates = positions[keep], candidates[keep]
-        order = positions[np.lexsort((positions, -candidates))][:take]
+        keep = top_candidates(fused[positions], take)  # sort only what can make the top k
+        positions = positions[keep]
+        order = positions[np.lexsort((positions, -fused[positions]))][:take]
         route_names = {True: "ko", False: "en"}
         results = []
         for pos in order:
