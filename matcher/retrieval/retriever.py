@@ -279,7 +279,9 @@ class HybridRetriever:
         return self
 
     def document_vectors(self) -> np.ndarray | None:
-        """Every document's vector from the multilingual encoder (row = position), if it keeps them flat."""
+        """Every document's vector from the multilingual encoder (row = position), if it keeps them flat:
+        a read-only view of the index's own matrix (its rows are the positions in order; a copy was 200 MB
+        and 140 ms a bundles request at 100,000 documents)."""
         name = self.primary_encoder
         if not name or name not in self.dense_:
             return None
@@ -287,7 +289,11 @@ class HybridRetriever:
         matrix = index.matrix()
         if matrix is None or rows.size != self.n_:
             return None
-        return matrix[np.argsort(rows)]
+        if not np.array_equal(rows, np.arange(self.n_)):
+            return matrix[np.argsort(rows)]
+        view = matrix.view()
+        view.flags.writeable = False
+        return view
 
     # ------------------------------------------------------------------ querying
     def is_korean(self, text: str) -> bool:
