@@ -156,6 +156,12 @@ def test_small_sample_recall_against_exact_fusion(corpus, fitted, lexical):
     assert hit.components["dense"] is not None  # the best document was scored exactly
 
 
+def test_an_empty_sample_falls_back_to_the_candidates(corpus, fitted):
+    model = fitted("hnsw", sample_size=0)
+    assert len(model.samples_["vec"]) == 0
+    assert len(model.search(next(iter(corpus.queries)), 10)) == 10
+
+
 # ------------------------------------------------------------------ (c) filters
 def test_small_filtered_set_is_exact(corpus, fitted, exact):
     sampled = fitted("hnsw", sample_size=256, exact_rows=400)
