@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from matcher.cli_demands import add_demand_commands
 from matcher.cli_index import add_index_commands
@@ -22,7 +22,7 @@ from matcher.cli_meetings import add_meetings_commands
 from matcher.cli_nightly import add_nightly_commands
 from matcher.errors import ConfigError, MatcherError
 from matcher.keys import DEFAULT_KEYS_FILE, KeyStore, keys_file_from_env
-from matcher.settings import Settings, settings_from_env
+from matcher.settings import IndexBackend, Settings, settings_from_env
 
 _KEYS_FILE_HELP = (f"keys file (env MATCHER_KEYS_FILE, default {DEFAULT_KEYS_FILE}): keys kept there before are imported once; "
                    "the keys live in the state database, state.sqlite beside it unless MATCHER_DATABASE_URL is set")
@@ -117,7 +117,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cache = EmbeddingCache(args.cache or default_cache_path())
     results = []
     for config in configs:
-        result = run_pipeline(dataset, config, cache, progress=not args.quiet)
+        result = run_pipeline(dataset, config, cache, progress=not args.quiet, backend=args.index_backend,
+                              sample_size=args.stats_sample)
         results.append(result)
         if args.run:
             path = Path(args.run)
@@ -125,7 +126,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 path = path.with_name(f"{path.stem}.{config.name}{path.suffix}")
             write_run(path, result.run, tag=config.name)
     first = results[0].to_dict()
-    data = {**first, "dataset": str(args.beir), "split": args.split}
+    data = {**first, "dataset": str(args.beir), "split": args.split, "index_backend": args.index_backend,
+            "stats_sample": args.stats_sample}
     if len(results) > 1:
         data["pipelines"] = {r.pipeline: r.to_dict() for r in results}
     lines = [f"{'pipeline':<14} {'ndcg@10':>8} {'recall@10':>9} {'recall@100':>10} {'mrr@10':>7} {'s':>6}"]
@@ -376,6 +378,12 @@ def build_parser(*commands: AddCommands) -> argparse.ArgumentParser:
     p.add_argument("--pipeline", action="append", help="pipeline name (repeat to compare); default: the configured default")
     p.add_argument("--run", help="write the ranking (top 100 per query) as a TREC run file")
     p.add_argument("--cache", type=Path, help="embedding cache (default ~/.cache/matcher/embeddings.sqlite or MATCHER_CACHE)")
+    p.add_argument("--index-backend", default="auto", choices=get_args(IndexBackend),
+                   help="the dense channels' vector index (default auto: exact below the size limit); "
+                   "hnsw or ivf evaluate approximate search with sampled normalisation statistics")
+    p.add_argument("--stats-sample", type=int, default=2048, metavar="N",
+                   help="documents an approximate channel samples for its statistics (default 2048; all of them "
+                   "when fewer: give a smaller N to test the sampled path on a small dev set)")
     common(p)
     p.set_defaults(func=cmd_eval)
 

@@ -84,7 +84,7 @@ def test_a_break_is_reported(tmp_path, module, line, expected):
 
 
 #: HybridRetriever's fitted state: written by fit/load and read in retriever.py alone
-FITTED = re.compile(r"\.(n_|korean_|bm25_|dense_|translator_|tokens_)\b")
+FITTED = re.compile(r"\.(n_|korean_|bm25_|dense_|samples_|translator_|tokens_)\b")
 
 
 def test_retriever_state_is_read_only_by_the_retriever():

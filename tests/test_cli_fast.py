@@ -106,6 +106,18 @@ def test_eval_beir_lexical_pipeline(capsys, tmp_path):
     assert (tmp_path / "run.trec").read_text().split()[1] == "Q0"
 
 
+def test_eval_with_a_forced_approximate_index(capsys, tmp_path):
+    from matcher.retrieval.sample import DEFAULT_SAMPLE_SIZE
+
+    code, out, _ = run(capsys, "eval", "--beir", str(MINI), "--json", "--quiet", "--index-backend", "hnsw",
+                       "--stats-sample", "3", "--cache", str(tmp_path / "c.sqlite"))
+    data = json.loads(out)
+    assert code == 0 and data["index_backend"] == "hnsw" and data["stats_sample"] == 3
+    assert 0.0 <= data["ndcg@10"] <= 1.0
+    args = cli.build_parser().parse_args(["eval", "--beir", str(MINI)])
+    assert (args.index_backend, args.stats_sample) == ("auto", DEFAULT_SAMPLE_SIZE)
+
+
 def test_eval_pairs_with_an_encoder(capsys, tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text("anchor,target,context,score\nbattery,battery cell,H01,1.0\nbattery,robot arm,H01,0.0\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher.errors import NotFoundError, ValidationError
-from matcher.index.factory import BACKENDS, choose_backend, create_index, index_class
+from matcher.index.factory import AUTO_EXACT_LIMIT, BACKENDS, choose_backend, create_index, index_class
 
 
 def unit(rng, n, d):
@@ -89,6 +89,25 @@ def test_save_load_round_trip(backend, data, tmp_path):
     np.testing.assert_allclose(a[0], b[0])
 
 
+def test_stored_vectors(backend, data, tmp_path):
+    """Every backend returns the vectors it stores and scores chosen rows exactly, after a load too."""
+    x, _ = data
+    index = create_index(backend, 32, len(x)).fit(x)
+    rows = np.array([5, 0, 1999, 77], dtype=np.int64)
+    np.testing.assert_array_equal(index.vectors(rows), x[rows])
+    assert index.vectors(np.zeros(0, dtype=np.int64)).shape == (0, 32)
+    loaded = index_class(backend).load(tmp_path, index.save(tmp_path))
+    np.testing.assert_array_equal(loaded.vectors(rows), x[rows])
+    if backend != "ivf":  # IVF keeps vectors in its inverted lists, not as one matrix
+        np.testing.assert_array_equal(index.matrix(), x)
+    q = x[3] * 0.5
+    np.testing.assert_allclose(index.scores(q, rows), x[rows] @ q, rtol=1e-5, atol=1e-6)
+    assert index.scores(q, np.zeros(0, dtype=np.int64)).shape == (0,)
+    if backend in ("flat", "hnsw"):  # scored from the storage by index: a position outside it is refused
+        with pytest.raises(ValidationError, match="positions"):
+            index.scores(q, np.array([len(x)]))
+
+
 def test_bad_input(backend):
     index = create_index(backend, 8, 10)
     with pytest.raises(ValidationError, match="dimension"):
@@ -99,6 +118,8 @@ def test_bad_input(backend):
 
 def test_factory_names():
     assert choose_backend("auto", 100) == "flat"
+    assert choose_backend("auto", AUTO_EXACT_LIMIT) == "flat"
+    assert choose_backend("auto", AUTO_EXACT_LIMIT + 1) == "hnsw"
     assert choose_backend("auto", 10_000_000) == "hnsw"
     with pytest.raises(NotFoundError, match="valid options: auto, exact, flat, hnsw, ivf"):
         choose_backend("annoy", 10)

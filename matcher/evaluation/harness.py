@@ -14,6 +14,7 @@ from matcher.evaluation.beir import BeirDataset
 from matcher.evaluation.metrics import DEFAULT_METRICS, evaluate
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.retriever import HybridRetriever
+from matcher.retrieval.sample import DEFAULT_SAMPLE_SIZE
 from matcher.retrieval.translate import content_words
 
 RUN_DEPTH = 100
@@ -52,14 +53,20 @@ def run_pipeline(
     *,
     progress: bool = False,
     encoders: dict[str, Encoder] | None = None,
+    backend: str = "auto",
+    sample_size: int = DEFAULT_SAMPLE_SIZE,
 ) -> EvalResult:
+    """``config`` fitted on ``dataset``'s corpus and run on its queries. ``backend`` forces the dense
+    channels' vector index (``hnsw``: approximate search with sampled statistics) and ``sample_size`` the
+    size of their statistics sample: on a dev set smaller than 2,048 documents only a smaller sample
+    exercises the sampled path at all."""
     from matcher.encoders import load_encoder
 
     started = time.perf_counter()
     cached = {name: CachedEncoder((encoders or {}).get(name) or load_encoder(name), cache) for name in config.encoders}
     doc_ids = list(dataset.corpus)
-    retriever = HybridRetriever(config, cached).fit([document_text(dataset.corpus[d]) for d in doc_ids],
-                                                    progress=progress)
+    retriever = HybridRetriever(config, cached, backend, sample_size=sample_size)
+    retriever.fit([document_text(dataset.corpus[d]) for d in doc_ids], progress=progress)
     query_ids = list(dataset.queries)
     texts = [dataset.queries[q] for q in query_ids]
     for enc in cached.values():  # one batch per encoder, so each query is embedded once

@@ -61,6 +61,18 @@ class VectorIndex(ABC):
         """The stored vectors as an (n, d) array view when the backend keeps them flat, else None."""
         return None
 
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``positions`` (int64) as an (m, d) float32 array, for exact scoring of
+        chosen rows; every backend keeps its vectors (FAISS ``Flat`` storage), flat or not."""
+        matrix = self.matrix()
+        if matrix is None:
+            raise NotImplementedError(f"backend {self.backend!r} cannot return its stored vectors")
+        return matrix[np.asarray(positions, dtype=np.int64)]
+
+    def scores(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Exact inner products of one ``query`` (d,) with the stored vectors of ``positions`` (m,)."""
+        return self.vectors(positions) @ np.asarray(query, dtype=np.float32)
+
     @abstractmethod
     def save(self, directory: Path) -> dict[str, Any]:
         """Write the index files into ``directory``; returns the manifest entry describing them."""

@@ -15,8 +15,14 @@ BACKENDS: dict[str, type[VectorIndex]] = {
     "hnsw": HNSWIndex,
     "ivf": IVFIndex,
 }
-#: corpora up to this many vectors get exact FAISS search; larger ones an approximate index
-AUTO_EXACT_LIMIT = 200_000
+#: channels up to this many vectors get exact FAISS search; larger ones HNSW (with sampled normalisation
+#: statistics, ``retrieval/retriever.py``). Measured on the 2-core box, 512 dimensions, one thread
+#: (bench/README.md, "approximate dense search at 100,000 records"): exact scoring costs 1.0 ms at 10,000
+#: vectors and 3.0 ms at 20,000, then leaves the cache — 8.5 ms at 30,000, 12 at 50,000, 24 at 100,000 —
+#: against ≈ 2 ms for the approximate path (HNSW search of 200 candidates at efSearch 384: 1.2 ms; the
+#: 2,048-vector sample and BM25's top rows scored exactly: 0.8 ms), and a request at 4 clients on 2 cores
+#: has only a few ms of CPU left for dense scoring once encoding and BM25 are paid (p50 < 25 ms)
+AUTO_EXACT_LIMIT = 20_000
 
 
 def choose_backend(name: str, count: int) -> str:

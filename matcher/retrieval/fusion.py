@@ -8,38 +8,79 @@ Each normaliser maps a score array over all documents to a new array, using only
 - ``rrf``: reciprocal rank ``1 / (60 + rank)`` (rank 1 = best; unscored or zero-scored documents get 0),
   so a weighted sum of two channels at 0.5 / 0.5 is reciprocal-rank fusion.
 Documents outside ``mask`` get 0. Measured on the dev sets, z-scores fuse best (``docs/quality.md``).
+
+``zscore`` and ``minmax`` take their statistics from the scores themselves. ``zscore_with`` and
+``minmax_with`` (``STAT_NORMALISERS``) take them precomputed (:class:`ChannelStats`): the retriever's
+approximate dense channels score a fixed sample of their documents exactly per query and normalise
+their candidates with the sample's statistics; documents they did not score (NaN) get ``stats.fill``.
+``zscore(s, m)`` is ``zscore_with(s, m, describe(s[valid]))``, so the two agree exactly on the same
+scores. ``rrf`` needs ranks, not statistics: it has no ``_with`` form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 
-def zscore(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class ChannelStats:
+    """What a channel's scores are normalised with: mean and standard deviation (``zscore``), lowest and
+    highest score (``minmax``), and ``fill``, the raw score a document the channel did not score counts as."""
+
+    mean: float
+    std: float
+    low: float
+    high: float
+    fill: float
+
+
+def describe(values: np.ndarray) -> ChannelStats:
+    """The statistics of ``values`` (non-empty, no NaN), computed in float64; ``fill`` is their minimum
+    (the channel's floor: an unscored document ranks with the worst scored one)."""
+    v = np.asarray(values).astype(np.float64)
+    low = float(v.min())
+    return ChannelStats(mean=float(v.mean()), std=float(v.std()), low=low, high=float(v.max()), fill=low)
+
+
+def zscore_with(scores: np.ndarray, mask: np.ndarray, stats: ChannelStats) -> np.ndarray:
+    """``(s - mean) / std`` in ``mask``; NaN (unscored) documents in ``mask`` get ``fill``'s z-score."""
     out = np.zeros(scores.shape[0], dtype=np.float64)
+    if not stats.std > 0:
+        return out
+    unscored = np.isnan(scores)
+    valid = mask & ~unscored
+    out[valid] = (scores[valid].astype(np.float64) - stats.mean) / stats.std
+    out[mask & unscored] = (stats.fill - stats.mean) / stats.std
+    return out
+
+
+def minmax_with(scores: np.ndarray, mask: np.ndarray, stats: ChannelStats) -> np.ndarray:
+    """``(s - low) / (high - low)`` in ``mask`` (1.0 for all when ``high == low``); NaN (unscored) documents
+    in ``mask`` get ``fill``'s value (0 when ``fill`` is ``low``)."""
+    out = np.zeros(scores.shape[0], dtype=np.float64)
+    unscored = np.isnan(scores)
+    valid = mask & ~unscored
+    lo, hi = stats.low, stats.high
+    out[valid] = (scores[valid] - lo) / (hi - lo) if hi > lo else 1.0
+    out[mask & unscored] = (stats.fill - lo) / (hi - lo) if hi > lo else 0.0
+    return out
+
+
+def zscore(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     valid = mask & ~np.isnan(scores)
     if not valid.any():
-        return out
-    values = scores[valid].astype(np.float64)
-    mean, std = values.mean(), values.std()
-    if std <= 0:
-        return out
-    z = (scores.astype(np.float64) - mean) / std
-    out[valid] = z[valid]
-    out[mask & np.isnan(scores)] = float(z[valid].min())
-    return out
+        return np.zeros(scores.shape[0], dtype=np.float64)
+    return zscore_with(scores, mask, describe(scores[valid]))
 
 
 def minmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(scores.shape[0], dtype=np.float64)
     valid = mask & ~np.isnan(scores)
     if not valid.any():
-        return out
-    lo, hi = float(scores[valid].min()), float(scores[valid].max())
-    out[valid] = (scores[valid] - lo) / (hi - lo) if hi > lo else 1.0
-    return out
+        return np.zeros(scores.shape[0], dtype=np.float64)
+    return minmax_with(scores, mask, describe(scores[valid]))
 
 
 def reciprocal_rank(scores: np.ndarray, mask: np.ndarray, k: float = 60.0) -> np.ndarray:
@@ -57,3 +98,8 @@ NORMALISERS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "rrf": reciprocal_rank,
 }
 NORMALISATIONS = tuple(NORMALISERS)
+#: the normalisers that take precomputed statistics (an approximate dense channel's sampled ones)
+STAT_NORMALISERS: dict[str, Callable[[np.ndarray, np.ndarray, ChannelStats], np.ndarray]] = {
+    "zscore": zscore_with,
+    "minmax": minmax_with,
+}

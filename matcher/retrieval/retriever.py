@@ -2,9 +2,26 @@
 to Korean documents by term translation) and dense channels (one encoder for English × English, a
 multilingual one for every other pair), fused per query by normalised scores with weights per route.
 
-Every channel scores the whole (filtered) corpus when its index keeps exact vectors, so
-normalisation statistics are those of the full score distribution; approximate indexes contribute
-their top ``candidates`` and unscored documents get the channel's floor.
+A channel with an exact index (``exact``, ``flat``) scores the whole (filtered) corpus, so its
+normalisation statistics are those of the full score distribution. A channel with an approximate index
+(``hnsw``, ``ivf``; ``auto`` above ``index.factory.AUTO_EXACT_LIMIT`` vectors) scores exactly, per query:
+
+- its ANN top ``candidates`` (the filter applied inside the search by a FAISS ID selector);
+- a fixed sample of its documents (``sample.StatsSample``: ``sample_size`` = 2,048 by default, kept at fit,
+  saved with the index), whose scores give the statistics (mean and standard deviation for ``zscore``; for
+  ``minmax`` the lowest and highest of everything scored) — those of the sample's allowed documents, or of
+  the whole sample when fewer than ``MIN_SAMPLE_ALLOWED`` of them are allowed;
+- the lexical channel's top ``candidates`` and the ``within`` rows (up to ``exact_rows`` of them), from the
+  index's stored vectors: a document BM25 ranks high, or one match's score table compares across texts,
+  gets its true dense score, not an estimate;
+- every allowed row when a filter leaves at most ``exact_rows`` (``EXACT_ROWS_LIMIT``) of them: filtered
+  searches over a small set stay exact.
+
+Any other allowed document gets the mean of the sample scores below the last candidate's score
+(``fusion.ChannelStats.fill``) — measured against the cut-off itself in ``docs/quality.md``. With a sample as
+large as the channel every document is scored and fusion equals exact fusion. ``rrf`` needs ranks, which a
+sample does not give: an approximate channel there ranks its ANN candidates alone (the rest get 0, where
+exact RRF gives them less than ``1 / (60 + candidates)``).
 """
 
 from __future__ import annotations
@@ -26,11 +43,41 @@ from matcher.lru import LRU
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.fitinputs import DenseVectors, DocumentEmbeddings, DocumentTokens
-from matcher.retrieval.fusion import NORMALISERS
+from matcher.retrieval.fusion import NORMALISERS, STAT_NORMALISERS, ChannelStats, describe
 from matcher.retrieval.querycache import QUERY_TERMS_CACHE_SIZE, QueryVectorCache, default_query_cache
+from matcher.retrieval.sample import DEFAULT_SAMPLE_SIZE, StatsSample, sample_rows
 from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
 from matcher.text.lang import hangul_share
 from matcher.text.tokenize import Analyzer
+
+#: a filter leaving at most this many rows of an approximate channel is scored exactly: 4.3 ms at 20,000 rows of
+#: 512 floats (by index, one thread), where HNSW restricted to them recalls 0.93–0.96 of the exact top 10; above
+#: it HNSW recalls ≥ 0.96 in 1.4 ms and exact scoring costs 6.7 ms and more (bench/README.md)
+EXACT_ROWS_LIMIT = 20_000
+#: fewer allowed documents than this in the sample: the whole sample gives the statistics
+MIN_SAMPLE_ALLOWED = 256
+
+
+def top_candidates(values: np.ndarray, take: int) -> np.ndarray:
+    """Indexes of the ``values`` that can make the top ``take``: every value ≥ the take-th largest (its ties
+    kept), unordered. A threshold from a strided subsample first cuts the array to a few times ``take``:
+    ``np.partition`` degrades on many equal values (100,000 fused scores of which most share an
+    approximate channel's estimate: 21 ms against 0.8 ms), the subsample's few do not."""
+    n = values.size
+    if take <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if take >= n:
+        return np.arange(n)
+    keep = np.arange(n)
+    if n > 4 * take:
+        step = max(1, n // 1024)
+        sub = values[::step]
+        rank = min(sub.size, -(-4 * take // step))  # ≈ 4·take values of the whole array lie above it
+        above = np.flatnonzero(values >= np.partition(sub, sub.size - rank)[sub.size - rank])
+        if above.size >= take:  # else fewer than expected lie above the threshold: the whole array
+            keep = above
+    kept = values[keep]
+    return keep[kept >= np.partition(kept, kept.size - take)[kept.size - take]]
 
 
 @dataclass(frozen=True)
@@ -51,24 +98,32 @@ class HybridRetriever:
     ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``;
     fitting in steps (``retrieval/fitinputs.py``): :meth:`tokenize`, :meth:`embed` (with
     :meth:`document_rows`, :meth:`translation_vocabulary`), :meth:`fit_from`.
-    The fitted state (``n_``, ``korean_``, ``bm25_``, ``dense_``, ``translator_``, ``tokens_``) is this
-    class's own: it is written by :meth:`fit_from` and :meth:`load` and read here alone.
+    The fitted state (``n_``, ``korean_``, ``bm25_``, ``dense_``, ``samples_``, ``translator_``, ``tokens_``) is
+    this class's own: it is written by :meth:`fit_from` and :meth:`load` and read here alone.
+
+    ``backend`` names the dense channels' vector index (``index.factory``); ``sample_size`` the documents an
+    approximate channel samples for its statistics; ``exact_rows`` the largest filtered set an approximate
+    channel scores exactly (module docstring).
     """
 
     def __init__(self, config: PipelineConfig, encoders: Mapping[str, Encoder], backend: str = "auto", *,
-                 query_cache: QueryVectorCache | None = None) -> None:
+                 query_cache: QueryVectorCache | None = None, sample_size: int = DEFAULT_SAMPLE_SIZE,
+                 exact_rows: int = EXACT_ROWS_LIMIT) -> None:
         missing = [e for e in config.encoders if e not in encoders]
         if missing:
             raise ConfigError(f"pipeline {config.name!r} needs encoder(s) {missing}; loaded: {sorted(encoders)}")
         self.config = config
         self._encoders = dict(encoders)
         self.backend = backend
+        self.sample_size = int(sample_size)
+        self.exact_rows = int(exact_rows)
         self._analyzer = Analyzer(config.analyzer)
         #: query vectors by (encoder key, text): shared by every retriever of the process unless given
         self.query_cache = query_cache if query_cache is not None else default_query_cache()
         #: BM25 query terms by text (they depend on this retriever's analyzer and translator)
         self._terms_cache: LRU[str, dict[str, float]] = LRU(QUERY_TERMS_CACHE_SIZE)
         self.tokens_: list[list[str]] | None = None  # analysed documents, kept by fit(keep_tokens=True)
+        self.samples_: dict[str, StatsSample] = {}  # approximate dense channels' statistics samples
 
     # ------------------------------------------------------------------ public state
     @property
@@ -187,6 +242,7 @@ class HybridRetriever:
             if keep_tokens:
                 self.tokens_ = tokens.tokens
         self.dense_: dict[str, tuple[np.ndarray, VectorIndex]] = {}
+        self.samples_ = {}
         for name in cfg.encoders:
             dense = embeddings.dense.get(name)
             if dense is None:
@@ -197,8 +253,7 @@ class HybridRetriever:
             if not np.array_equal(dense.rows, rows) or dense.vectors.shape != (len(rows), dimension):
                 raise ConfigError(f"encoder {name!r}: vectors of shape {dense.vectors.shape} for rows "
                                   f"{dense.rows.size}; the documents need ({len(rows)}, {dimension}) for their rows")
-            backend = choose_backend(self.backend, len(rows))
-            self.dense_[name] = (rows, create_index(backend, dimension, len(rows)).fit(dense.vectors))
+            self._fit_dense(name, rows, dense.vectors, choose_backend(self.backend, len(rows)))
         self.translator_: TermTranslator | None = None
         if cfg.lexical and cfg.translate and cfg.dense_multi and self.korean_.any():
             self.translator_ = TermTranslator(cfg.translate_topk, cfg.translate_min_cos).fit(
@@ -207,8 +262,28 @@ class HybridRetriever:
             )
         return self
 
+    def _fit_dense(self, name: str, rows: np.ndarray, vectors: np.ndarray, backend: str, **params: Any) -> None:
+        """Channel ``name``'s vector index over ``vectors`` (row i = document ``rows[i]``) and, when the index
+        is approximate, its statistics sample."""
+        index = create_index(backend, vectors.shape[1], len(rows), **params).fit(vectors)
+        self.dense_[name] = (rows, index)
+        self.samples_.pop(name, None)
+        if not index.exact:
+            self.samples_[name] = StatsSample.draw(rows, vectors, self.sample_size)
+
+    def reindex_dense(self, backend: str, **params: Any) -> HybridRetriever:
+        """Refit every dense channel's vector index as ``backend`` (with index ``params``, e.g. ``m``,
+        ``ef_search`` for ``hnsw``) from the vectors its index stores: nothing is encoded. Turns an exact
+        index into an approximate one (sample drawn) or back."""
+        for name, (rows, index) in list(self.dense_.items()):
+            vectors = index.vectors(np.arange(len(index), dtype=np.int64))
+            self._fit_dense(name, rows, vectors, choose_backend(backend, len(rows)), **params)
+        return self
+
     def document_vectors(self) -> np.ndarray | None:
-        """Every document's vector from the multilingual encoder (row = position), if it keeps them flat."""
+        """Every document's vector from the multilingual encoder (row = position), if it keeps them flat:
+        a read-only view of the index's own matrix (its rows are the positions in order; a copy was 200 MB
+        and 140 ms a bundles request at 100,000 documents)."""
         name = self.primary_encoder
         if not name or name not in self.dense_:
             return None
@@ -216,7 +291,11 @@ class HybridRetriever:
         matrix = index.matrix()
         if matrix is None or rows.size != self.n_:
             return None
-        return matrix[np.argsort(rows)]
+        if not np.array_equal(rows, np.arange(self.n_)):
+            return matrix[np.argsort(rows)]
+        view = matrix.view()
+        view.flags.writeable = False
+        return view
 
     # ------------------------------------------------------------------ querying
     def is_korean(self, text: str) -> bool:
@@ -327,19 +406,76 @@ class HybridRetriever:
             return None
         return self.bm25_.score_weighted(self.query_terms(text))
 
-    def _dense_scores(self, name: str, text: str, mask: np.ndarray) -> np.ndarray:
+    def _dense_scores(self, name: str, text: str, mask: np.ndarray,
+                      extra: np.ndarray) -> tuple[np.ndarray, ChannelStats | None]:
+        """Channel ``name``'s raw scores by position (NaN = not scored) over the documents in ``mask``, and
+        the statistics to normalise them with when they are not the full distribution's (else ``None``).
+        ``extra``: positions an approximate channel scores exactly besides its candidates (module docstring)."""
         rows, index = self.dense_[name]
         out = np.full(self.n_, np.nan, dtype=np.float32)
-        q = self.query_vectors(name, [text])
-        matrix = index.matrix()
-        if matrix is not None:
-            out[rows] = matrix @ q[0]
-            return out
-        allowed = np.flatnonzero(mask[rows]).astype(np.int64)
-        scores, local = index.search(q, self.config.candidates, allowed=allowed)
-        keep = local[0] >= 0
-        out[rows[local[0][keep]]] = scores[0][keep]
-        return out
+        q = self.query_vectors(name, [text])[0]
+        if index.exact:
+            matrix = index.matrix()
+            out[rows] = matrix @ q if matrix is not None else index.vectors(np.arange(rows.size)) @ q
+            return out, None
+        local = np.flatnonzero(mask[rows])
+        filtered = local.size < rows.size
+        if filtered and local.size <= self.exact_rows:  # a small filtered set: exactly, from stored vectors
+            out[rows[local]] = index.scores(q, local)
+            return out, None
+        scores, found = index.search(q[None, :], self.config.candidates, allowed=local if filtered else None)
+        keep = found[0] >= 0
+        candidates = scores[0][keep]
+        out[rows[found[0][keep]]] = candidates
+        sample = self.samples_.get(name)
+        if sample is None or not len(sample) or self.config.normalisation not in STAT_NORMALISERS:
+            return out, None  # candidates alone: their ranks (rrf), the floor for the rest
+        sample_scores = sample.scores(q)
+        out[rows[sample.rows]] = sample_scores
+        extra_rows = self._local_rows(rows, extra)
+        if extra_rows.size:
+            out[rows[extra_rows]] = index.scores(q, extra_rows)
+        allowed = mask[rows[sample.rows]]
+        values = sample_scores[allowed] if allowed.sum() >= MIN_SAMPLE_ALLOWED else sample_scores
+        return out, self._sampled_stats(out[mask], values, candidates)
+
+    @staticmethod
+    def _sampled_stats(scored: np.ndarray, sample: np.ndarray, candidates: np.ndarray) -> ChannelStats:
+        """Statistics of an approximate channel: mean and spread of the ``sample`` scores, lowest and highest
+        of every allowed document ``scored`` (NaN = unscored), and the estimate an unscored document gets:
+        the mean of the sample scores below the last candidate's (an unscored document ranks below it)."""
+        stats = describe(sample)
+        known = scored[~np.isnan(scored)]
+        low, high = (float(known.min()), float(known.max())) if known.size else (stats.low, stats.high)
+        cutoff = float(candidates.min()) if candidates.size else stats.low
+        below = sample[sample < cutoff]
+        fill = float(below.astype(np.float64).mean()) if below.size else cutoff
+        return ChannelStats(mean=stats.mean, std=stats.std, low=low, high=high, fill=fill)
+
+    def _local_rows(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Indexes into ``rows`` (ascending positions a channel embeds) of those ``positions`` it embeds."""
+        if rows.size == self.n_:  # every document: row i is position i
+            return positions
+        local = np.searchsorted(rows, positions)
+        hit = local < rows.size
+        hit[hit] = rows[local[hit]] == positions[hit]
+        return local[hit]
+
+    def _exact_extras(self, lexical: np.ndarray | None, mask: np.ndarray, within: np.ndarray | None) -> np.ndarray:
+        """Positions an approximate dense channel scores exactly besides its candidates and sample: the
+        lexical channel's top ``candidates`` in ``mask`` and the ``within`` rows in ``mask`` (up to
+        ``exact_rows`` of them). Empty when no channel is approximate."""
+        if not self.samples_:
+            return np.zeros(0, dtype=np.int64)
+        parts = [np.zeros(0, dtype=np.int64)]
+        if lexical is not None:
+            hits = np.flatnonzero(mask & (lexical > 0))
+            parts.append(hits[top_candidates(lexical[hits], self.config.candidates)])
+        if within is not None:
+            chosen = np.flatnonzero(mask & np.asarray(within, dtype=bool))
+            if chosen.size <= self.exact_rows:
+                parts.append(chosen)
+        return np.unique(np.concatenate(parts))
 
     def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None,
                within: np.ndarray | None = None) -> list[Scored]:
@@ -386,6 +522,7 @@ class HybridRetriever:
         if scores is not None:
             lexical_raw = scores
             lexical_z = normalise(lexical_raw, mask)
+        extra = self._exact_extras(scores, mask, within)
         dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
         dense_z = np.zeros(self.n_)
         for j, name in enumerate(names):
@@ -396,9 +533,12 @@ class HybridRetriever:
             encoded[self.dense_[name][0]] = True
             # all the documents the encoder scored give its statistics, not only the routed ones: on a
             # mixed-language corpus a route's group can be tiny
-            scores = self._dense_scores(name, text, mask & encoded)
+            scores, stats = self._dense_scores(name, text, mask & encoded, extra)
             dense_raw[routed] = scores[routed]
-            dense_z[routed] = normalise(scores, mask & encoded)[routed]
+            if stats is None:
+                dense_z[routed] = normalise(scores, mask & encoded)[routed]
+            else:
+                dense_z[routed] = STAT_NORMALISERS[cfg.normalisation](scores, mask & encoded, stats)[routed]
         has_dense = route >= 0
         w_dense = np.where(has_dense, 1.0 - w_lex, 0.0)
         w_lex_eff = np.where(has_dense, w_lex, 1.0 if self.bm25_ is not None else 0.0)
@@ -407,12 +547,9 @@ class HybridRetriever:
 
         positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
         take = min(k, positions.size)
-        candidates = fused[positions]
-        if positions.size > 4 * take:  # sort only what can make the top k (every tie of the k-th score kept)
-            kth = np.partition(candidates, positions.size - take)[positions.size - take]
-            keep = candidates >= kth
-            positions, candidates = positions[keep], candidates[keep]
-        order = positions[np.lexsort((positions, -candidates))][:take]
+        keep = top_candidates(fused[positions], take)  # sort only what can make the top k
+        positions = positions[keep]
+        order = positions[np.lexsort((positions, -fused[positions]))][:take]
         route_names = {True: "ko", False: "en"}
         results = []
         for pos in order:
@@ -448,6 +585,8 @@ class HybridRetriever:
             sub.mkdir()
             np.save(sub / "rows.npy", rows, allow_pickle=False)
             entry["dense"][name] = {**index.save(sub), "dir": sub.name, "rows": int(rows.size)}
+            if name in self.samples_:
+                entry["dense"][name]["sample"] = self.samples_[name].save(sub)
         if self.translator_ is not None:
             entry["translate"] = self.translator_.save(directory)
         return entry
@@ -463,6 +602,13 @@ class HybridRetriever:
         for name, sub_entry in entry.get("dense", {}).items():
             sub = directory / sub_entry["dir"]
             rows = np.load(sub / "rows.npy", allow_pickle=False)
-            model.dense_[name] = (rows, index_class(sub_entry["backend"]).load(sub, sub_entry))
+            index = index_class(sub_entry["backend"]).load(sub, sub_entry)
+            model.dense_[name] = (rows, index)
+            if "sample" in sub_entry:
+                model.samples_[name] = StatsSample.load(sub, sub_entry["sample"])
+            elif not index.exact:  # saved before samples were kept: drawn as the fit would have
+                picked = sample_rows(rows, model.sample_size)
+                model.samples_[name] = StatsSample(picked, index.vectors(picked))
         model.translator_ = TermTranslator.load(directory, entry["translate"]) if "translate" in entry else None
         return model
+
