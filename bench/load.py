@@ -246,10 +246,11 @@ def drive(base: str, key: str, texts: list[Item], clients: int, seconds: float, 
     return out
 
 
-def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path,
-                 timeout: float = 300) -> tuple[subprocess.Popen, str, str, float, dict]:
+def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path, timeout: float = 300,
+                 prefix: list[str] | None = None) -> tuple[subprocess.Popen, str, str, float, dict]:
     """``matcher serve`` over ``index`` (running ``code_dir``'s code) with a fresh officer key in ``tmp``, its
-    output in ``tmp/serve.log``: (process, base URL, key, seconds from spawn until ``/health`` answers, health)."""
+    output in ``tmp/serve.log``: (process, base URL, key, seconds from spawn until ``/health`` answers, health).
+    ``prefix`` runs the server under another command (a profiler); the process is then that command's."""
     keys_file = tmp / "keys.json"
     key = json.loads(run(matcher_cmd("keys", "create", "--role", "officer",
                                      "--keys-file", str(keys_file), "--json"), env))["key"]
@@ -259,8 +260,8 @@ def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path,
     t = time.perf_counter()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
-                        "--keys-file", str(keys_file)),
+            [*(prefix or []), *matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
+                                           "--keys-file", str(keys_file))],
             cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     try:

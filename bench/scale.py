@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -264,21 +265,70 @@ def in_process(index: Path, queries: Sequence[str], repeats: int, top_k: int) ->
 
 
 # ---------------------------------------------------------------------------------------------- the API
-def api(index: Path, clients: Sequence[int], duration: float, warmup: float, top_k: int,
-        start_timeout: float) -> dict[str, Any]:
-    """``matcher serve`` start-up, its memory, and search / match / bundles under load (never-seen texts)."""
+def py_spy_prefix(out: Path) -> list[str]:
+    """``py-spy record`` (next to this Python) launching the server: collapsed stacks to ``out`` when it gets
+    SIGINT (attaching to a running process is refused in this container)."""
+    return [str(Path(sys.executable).with_name("py-spy")), "record", "--rate", "100", "--format", "raw",
+            "--output", str(out), "--"]
+
+
+def served_pid(proc: subprocess.Popen, profiled: bool) -> int:
+    """The server's pid: ``proc``'s own, or its one child when a profiler launched it."""
+    if not profiled:
+        return proc.pid
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return int(children[0]) if children else proc.pid
+
+
+STARTUP_FRAMES = ("create_app", "_find_and_load", "load_engine")
+
+
+def profile_summary(raw: Path, top: int = 20) -> dict[str, Any]:
+    """From py-spy's collapsed stacks: the share of samples in which each function is on the stack (inclusive)
+    and at the top of it (self), the ``top`` of each; start-up (imports, loading the index) and idle threads
+    (waiting on a lock/selector) left out."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1] + ")"
+                  for f in stack.split(";") if f]
+        if not frames or any(idle in frames[-1] for idle in ("wait (threading", "select (selectors", "_worker (")):
+            continue
+        if any(f.startswith(STARTUP_FRAMES) for f in frames):
+            continue
+        n = int(count)
+        total += n
+        for f in set(frames):
+            inclusive[f] = inclusive.get(f, 0) + n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+
+    def share(d: dict[str, int]) -> dict[str, float]:
+        return {k: round(v / max(total, 1), 3) for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:top]}
+
+    return {"busy_samples": total, "inclusive": share(inclusive), "self": share(own)}
+
+
+def api(index: Path, clients: Sequence[int], endpoints: Sequence[str], duration: float, warmup: float, top_k: int,
+        start_timeout: float, profile: Path | None = None) -> dict[str, Any]:
+    """``matcher serve`` start-up, its memory, and search (at each of ``clients``), match and bundles (at the
+    first) under load, never-seen texts; with ``profile`` py-spy samples the server throughout (its latencies
+    then include py-spy's cost; the summary leaves start-up out)."""
     env = child_env()
     out: dict[str, Any] = {}
     counter = [0]
     with tempfile.TemporaryDirectory(prefix="matcher-scale-") as tmp:
         say(f"starting matcher serve on {index}")
-        proc, base, key, startup_s, health = loadbench.start_server(index, REPO, env, Path(tmp), start_timeout)
+        proc, base, key, startup_s, health = loadbench.start_server(
+            index, REPO, env, Path(tmp), start_timeout, prefix=py_spy_prefix(profile) if profile else None)
+        pid = served_pid(proc, profile is not None)
         try:
             out["start_s"] = startup_s
             out["technologies"] = health.get("count")
-            out["memory_after_start"] = proc_memory_mb(proc.pid)
+            out["memory_after_start"] = proc_memory_mb(pid)
             say(f"serving after {startup_s} s, {out['memory_after_start']}")
-            runs = [("search", c) for c in clients] + [("match", clients[0]), ("bundles", clients[0])]
+            runs = [(e, c) for e in endpoints for c in (clients if e == "search" else clients[:1])]
             for endpoint, n in runs:
                 texts: list[loadbench.Item] = list(loadbench.QUERIES if endpoint == "search" else loadbench.DEMANDS)
                 loadbench.warm_up(base, key, texts, endpoint, top_k, fresh=True, counter=counter)
@@ -293,9 +343,16 @@ def api(index: Path, clients: Sequence[int], duration: float, warmup: float, top
                                                   "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
                 say(f"{endpoint} × {n} clients: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
                     f"{result['rps']} req/s, errors {result['errors']}")
-            out["memory_after_load"] = proc_memory_mb(proc.pid)
+            out["memory_after_load"] = proc_memory_mb(pid)
         finally:
+            if profile is not None:
+                proc.send_signal(signal.SIGINT)  # py-spy writes its samples and stops the server
+                proc.wait(timeout=120)
+                if pid != proc.pid and Path(f"/proc/{pid}").exists():
+                    os.kill(pid, signal.SIGTERM)
             loadbench.stop_server(proc)
+    if profile is not None:
+        out["profile"] = {"file": str(profile), **profile_summary(profile)}
     return out
 
 
@@ -455,6 +512,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=5, help="in-process rounds over the 22 queries (default 5)")
     p.add_argument("--doc-queries", type=int, default=200, help="ANN: sampled documents used as queries")
     p.add_argument("--start-timeout", type=float, default=600, help="seconds to wait for the server's /health")
+    p.add_argument("--endpoints", default="search,match,bundles", help="API runs (default search,match,bundles)")
+    p.add_argument("--py-spy", type=Path, metavar="FILE",
+                   help="run the server under py-spy (collapsed stacks to FILE, a summary in the result)")
     p.add_argument("--results", type=Path, help="append the result as one JSON line to this file")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     args = p.parse_args(argv)
@@ -462,6 +522,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.skip - set(PARTS):
         p.error(f"--skip takes {PARTS}")
     args.clients = [int(c) for c in args.clients.split(",")]
+    args.endpoints = [e for e in args.endpoints.split(",") if e]
+    if set(args.endpoints) - {"search", "match", "bundles"}:
+        p.error("--endpoints takes search, match, bundles")
     if (args.tile != 1 or args.build_log) and not args.index:
         p.error("--tile and --build-log go with --index")
     return args
@@ -491,7 +554,8 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
     out["index"] = {"dir": str(index), **index_facts(index)}
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("inprocess", lambda: in_process(index, queries, args.repeats, 10)),
-        ("service", lambda: api(index, args.clients, args.duration, args.warmup, 10, args.start_timeout)),
+        ("service", lambda: api(index, args.clients, args.endpoints, args.duration, args.warmup, 10, args.start_timeout,
+                                     args.py_spy)),
         ("ann", lambda: ann(channel_vectors(index), queries, args.doc_queries)),
     ]
     for part, step in steps:
