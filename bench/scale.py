@@ -241,12 +241,15 @@ def tile_index(source: Path, factor: int, work: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------- in process
 def in_process(index: Path, queries: Sequence[str], repeats: int, top_k: int) -> dict[str, Any]:
-    """Load as the service does, warm up, then never-seen variants of ``queries`` one at a time."""
+    """Load and size the threads as the service does (``configure_serving``: one BLAS/faiss thread per request
+    unless ``MATCHER_QUERY_THREADS``), warm up, then never-seen variants of ``queries`` one at a time."""
+    from matcher.runtime import configure_serving
     from matcher.search import Searcher, open_index
 
     t = time.perf_counter()
     version = open_index(index)
     load_s = time.perf_counter() - t
+    threads = configure_serving(version.retriever.encoders.values())
     searcher = Searcher(version)
     for q in queries:
         searcher.search(q, top_k)
@@ -259,7 +262,7 @@ def in_process(index: Path, queries: Sequence[str], repeats: int, top_k: int) ->
             t = time.perf_counter()
             searcher.search(f"{q} {number}", top_k)
             (korean if loadbench.is_korean(q) else other).append((time.perf_counter() - t) * 1000)
-    return {"load_s": round(load_s, 1), **percentiles(korean + other),
+    return {"load_s": round(load_s, 1), "threads": threads, **percentiles(korean + other),
             "p50_ms_korean": percentiles(korean)["p50_ms"], "p50_ms_english": percentiles(other)["p50_ms"],
             "process_memory_mb": proc_memory_mb(os.getpid())}
 
