@@ -446,7 +446,8 @@ def sweep(index: Any, param: str, values: Sequence[int], q: np.ndarray, own: np.
     return rows
 
 
-def ann_channel(name: str, vectors: np.ndarray, q: np.ndarray, own: np.ndarray, k: int) -> dict[str, Any]:
+def ann_channel(name: str, vectors: np.ndarray, q: np.ndarray, own: np.ndarray, k: int,
+                backends: Sequence[str] = ("hnsw", "ivf")) -> dict[str, Any]:
     """Flat (exact) vs HNSW vs IVF over one channel's vectors."""
     n, d = vectors.shape
     out: dict[str, Any] = {"vectors": n, "dimension": d, "queries": int(q.shape[0]),
@@ -464,6 +465,8 @@ def ann_channel(name: str, vectors: np.ndarray, q: np.ndarray, own: np.ndarray, 
     out["retriever_full_scan"] = percentiles(scan)
     del flat
     for backend, param, values in (("hnsw", "ef_search", HNSW_EF), ("ivf", "nprobe", IVF_NPROBE)):
+        if backend not in backends:
+            continue
         say(f"{name}: building {backend} over {n:,} × {d}")
         t = time.perf_counter()
         ann = create_index(backend, d, n).fit(vectors)
@@ -483,13 +486,13 @@ def ann_channel(name: str, vectors: np.ndarray, q: np.ndarray, own: np.ndarray, 
 
 
 def ann(channels: dict[str, tuple[np.ndarray, dict[str, Any]]], queries: Sequence[str], doc_queries: int,
-        k: int = 10) -> dict[str, Any]:
+        backends: Sequence[str] = ("hnsw", "ivf"), k: int = 10) -> dict[str, Any]:
     from matcher.runtime import cpu_threads
 
     out: dict[str, Any] = {"faiss_threads": cpu_threads()}
     for name, (vectors, entry) in channels.items():
         q, own = query_set(vectors, entry, queries, doc_queries)
-        out[name] = ann_channel(name, vectors, q, own, k)
+        out[name] = ann_channel(name, vectors, q, own, k, backends)
         synthetic = entry.get("synthetic_records")
         out[name]["source"] = f"{entry['model_spec']} vectors of {synthetic:,} synthetic records" if synthetic else "the index"
     return out
@@ -513,6 +516,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=20, help="measured seconds per API run (default 20)")
     p.add_argument("--warmup", type=float, default=5, help="concurrent warm-up seconds per API run (default 5)")
     p.add_argument("--repeats", type=int, default=5, help="in-process rounds over the 22 queries (default 5)")
+    p.add_argument("--ann-backends", default="hnsw,ivf", help="approximate backends to compare (default hnsw,ivf)")
     p.add_argument("--doc-queries", type=int, default=200, help="ANN: sampled documents used as queries")
     p.add_argument("--start-timeout", type=float, default=600, help="seconds to wait for the server's /health")
     p.add_argument("--endpoints", default="search,match,bundles", help="API runs (default search,match,bundles)")
@@ -526,6 +530,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error(f"--skip takes {PARTS}")
     args.clients = [int(c) for c in args.clients.split(",")]
     args.endpoints = [e for e in args.endpoints.split(",") if e]
+    args.ann_backends = [b for b in args.ann_backends.split(",") if b]
     if set(args.endpoints) - {"search", "match", "bundles"}:
         p.error("--endpoints takes search, match, bundles")
     if (args.tile != 1 or args.build_log) and not args.index:
@@ -540,7 +545,7 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
     if args.ann_synth:
         if "ann" not in args.skip:
             out["ann"] = ann({"static-use-ko (synthetic)": synthetic_static_vectors(args.ann_synth)}, queries,
-                             args.doc_queries)
+                             args.doc_queries, args.ann_backends)
         return out
     index: Path = args.index
     if args.n:
@@ -559,7 +564,7 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
         ("inprocess", lambda: in_process(index, queries, args.repeats, 10)),
         ("service", lambda: api(index, args.clients, args.endpoints, args.duration, args.warmup, 10, args.start_timeout,
                                      args.py_spy)),
-        ("ann", lambda: ann(channel_vectors(index), queries, args.doc_queries)),
+        ("ann", lambda: ann(channel_vectors(index), queries, args.doc_queries, args.ann_backends)),
     ]
     for part, step in steps:
         if part not in args.skip:
