@@ -343,7 +343,8 @@ def api(index: Path, clients: Sequence[int], endpoints: Sequence[str], duration:
                 keep = ("requests", "errors", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms",
                         "p50_ms_korean_texts", "p50_ms_english_texts")
                 out[f"{endpoint}_{n}_clients"] = {**{k: result[k] for k in keep},
-                                                  "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+                                                  "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                                                  "server_memory_after": proc_memory_mb(pid)}
                 say(f"{endpoint} × {n} clients: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
                     f"{result['rps']} req/s, errors {result['errors']}")
             out["memory_after_load"] = proc_memory_mb(pid)
