@@ -7,7 +7,7 @@
     HF_HUB_OFFLINE=1 .venv/bin/python bench/scale.py --index /work/scratch/s5/nb100k/index \\
         --build-log /work/scratch/s5/nb100k/full.log --work /work/scratch/scale/n100k --results ... --json
     # 1M service start and memory: K copies of a built index's active version (--tile K), no ANN part
-    ... bench/scale.py --index /work/scratch/s5/nb100k/index --tile 10 --skip ann --work ... --json
+    ... bench/scale.py --index /work/scratch/s5/nb100k/index --tile 10 --skip inprocess,ann --clients 4 --work ... --json
     # 1M ANN: exact vs HNSW vs IVF on the static encoder's vectors of N synthetic records (no index needed)
     ... bench/scale.py --ann-synth 1000000 --skip inprocess,service --work ... --json
 
@@ -21,8 +21,9 @@ Parts (``--skip`` any of ``build,inprocess,service,ann``):
    ``bench/load.py``'s 22 queries once as warm-up, then ``--repeats`` rounds of never-seen variants (a number
    appended, so no query cache answers): p50/p99 of ``Searcher.search(q, 10)``.
 3. **service** — ``matcher serve`` (``bench/load.py``'s start-up, fresh officer key): seconds from spawn until
-   ``/health`` answers, the server's RSS after start and after the load, then ``bench/load.py``'s ``drive`` with
-   never-seen texts: search at each of ``--clients``, match and bundles at the first.
+   ``/health`` answers, the server's RSS after start and after each run, then ``bench/load.py``'s ``drive`` with
+   never-seen texts: search at each of ``--clients``, match and bundles at the first (``--endpoints``);
+   ``--py-spy FILE`` launches the server under py-spy and summarises where its busy samples went.
 4. **ann** — every dense channel of the index (vectors read from the version's files, as the flat/exact
    backends keep them): FAISS flat (exact, the ground truth) vs ``create_index("hnsw"|"ivf")`` at their
    defaults and a sweep of efSearch / nprobe; queries = the 22 queries encoded by the channel's encoder (the
