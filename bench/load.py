@@ -246,6 +246,57 @@ def drive(base: str, key: str, texts: list[Item], clients: int, seconds: float, 
     return out
 
 
+def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path, timeout: float = 300,
+                 prefix: list[str] | None = None) -> tuple[subprocess.Popen, str, str, float, dict]:
+    """``matcher serve`` over ``index`` (running ``code_dir``'s code) with a fresh officer key in ``tmp``, its
+    output in ``tmp/serve.log``: (process, base URL, key, seconds from spawn until ``/health`` answers, health).
+    ``prefix`` runs the server under another command (a profiler); the process is then that command's."""
+    keys_file = tmp / "keys.json"
+    key = json.loads(run(matcher_cmd("keys", "create", "--role", "officer",
+                                     "--keys-file", str(keys_file), "--json"), env))["key"]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp / "serve.log"
+    t = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [*(prefix or []), *matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
+                                           "--keys-file", str(keys_file))],
+            cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        health = wait_healthy(base, proc, log, timeout)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc, base, key, round(time.perf_counter() - t, 1), health
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def warm_up(base: str, key: str, texts: list[Item], endpoint: str, top_k: int, *, fresh: bool = False,
+            counter: list[int] | None = None) -> None:
+    """Every text once, one at a time (``fresh``: numbered like the measured ones, so caches stay cold)."""
+    counter = counter if counter is not None else [0]
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client:
+        for q in texts:
+            number = None
+            if fresh:
+                counter[0] += 1
+                number = counter[0]
+            for route in ROUTES[endpoint]:
+                r = client.post(route, json=body_for(route, q, top_k, number))
+                if r.status_code != 200:
+                    raise SystemExit(f"warm-up {route} failed: {r.status_code} {r.text[:500]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", choices=sorted(ROUTES), default="search",
@@ -278,7 +329,6 @@ def main() -> None:
     proc: subprocess.Popen | None = None
     counter = [0]
     with tempfile.TemporaryDirectory(prefix="matcher-load-") as tmp:
-        log = Path(tmp) / "serve.log"
         try:
             if args.url:
                 if not args.key:
@@ -289,32 +339,9 @@ def main() -> None:
                 index = args.index.resolve()
                 if index == DEMO_INDEX.resolve():
                     ensure_demo_index(env)
-                keys_file = Path(tmp) / "keys.json"
-                key = json.loads(run(matcher_cmd("keys", "create", "--role", "officer",
-                                                 "--keys-file", str(keys_file), "--json"), env))["key"]
-                port = free_port()
-                base = f"http://127.0.0.1:{port}"
-                with log.open("w") as out:
-                    proc = subprocess.Popen(
-                        matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
-                                    "--keys-file", str(keys_file)),
-                        cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
-                    )
-                t = time.perf_counter()
-                health = wait_healthy(base, proc, log)
-                startup_s = round(time.perf_counter() - t, 1)
-            # warm-up: every text once (fresh: numbered like the measured ones, so caches stay cold),
-            # then the concurrent pattern for --warmup seconds
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=300) as client:
-                for q in texts:
-                    number = None
-                    if args.fresh:
-                        counter[0] += 1
-                        number = counter[0]
-                    for route in ROUTES[args.endpoint]:
-                        r = client.post(route, json=body_for(route, q, args.top_k, number))
-                        if r.status_code != 200:
-                            raise SystemExit(f"warm-up {route} failed: {r.status_code} {r.text[:500]}")
+                proc, base, key, startup_s, health = start_server(index, code_dir, env, Path(tmp))
+            # warm-up: every text once, then the concurrent pattern for --warmup seconds
+            warm_up(base, key, texts, args.endpoint, args.top_k, fresh=args.fresh, counter=counter)
             if args.warmup > 0:
                 drive(base, key, texts, args.clients, args.warmup, args.top_k, endpoint=args.endpoint,
                       fresh=args.fresh, counter=counter)
@@ -324,12 +351,7 @@ def main() -> None:
             load_after = os.getloadavg()[0]
         finally:
             if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop_server(proc)
 
     out = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
