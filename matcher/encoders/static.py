@@ -97,6 +97,10 @@ class _FastSentencePiece:
     def encode_batch(self, texts: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
 
+    def encode_batch_offsets(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """(piece ids, character span of each piece in its text) per text."""
+        return [(e.ids, e.offsets) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
 
 @lru_cache(maxsize=1)
 def fast_tokenizer() -> Any | None:

