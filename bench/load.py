@@ -247,10 +247,11 @@ def drive(base: str, key: str, texts: list[Item], clients: int, seconds: float, 
 
 
 def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path, timeout: float = 300,
-                 prefix: list[str] | None = None) -> tuple[subprocess.Popen, str, str, float, dict]:
+                 prefix: list[str] | None = None, workers: int = 1) -> tuple[subprocess.Popen, str, str, float, dict]:
     """``matcher serve`` over ``index`` (running ``code_dir``'s code) with a fresh officer key in ``tmp``, its
     output in ``tmp/serve.log``: (process, base URL, key, seconds from spawn until ``/health`` answers, health).
-    ``prefix`` runs the server under another command (a profiler); the process is then that command's."""
+    ``prefix`` runs the server under another command (a profiler); the process is then that command's.
+    ``workers`` > 1: ``--workers``; the health check then waits until every worker answers (``/health``'s pid)."""
     keys_file = tmp / "keys.json"
     key = json.loads(run(matcher_cmd("keys", "create", "--role", "officer",
                                      "--keys-file", str(keys_file), "--json"), env))["key"]
@@ -261,11 +262,15 @@ def start_server(index: Path, code_dir: Path, env: dict[str, str], tmp: Path, ti
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*(prefix or []), *matcher_cmd("serve", "--index", str(index), "--host", "127.0.0.1", "--port", str(port),
-                                           "--keys-file", str(keys_file))],
+                                           "--keys-file", str(keys_file), "--workers", str(workers))],
             cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
         health = wait_healthy(base, proc, log, timeout)
+        while log.read_text(errors="replace").count("Application startup complete") < workers:
+            if proc.poll() is not None or time.perf_counter() - t > timeout:
+                raise SystemExit(f"not every one of {workers} workers started:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
     except BaseException:
         stop_server(proc)
         raise

@@ -97,10 +97,32 @@ def percentiles(ms: Sequence[float]) -> dict[str, float | None]:
             "n": len(values)}
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``matcher serve --workers N``: the supervisor and its N workers)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            children = task / "children"
+            if children.is_file():
+                todo.extend(int(c) for c in children.read_text().split())
+    return found
+
+
 def proc_memory_mb(pid: int) -> dict[str, int]:
-    """Current (VmRSS) and peak (VmHWM) resident memory of process ``pid``, MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {"rss_mb": int(fields["VmRSS"].split()[0]) // 1024, "peak_rss_mb": int(fields["VmHWM"].split()[0]) // 1024}
+    """Current (VmRSS) and peak (VmHWM) resident memory of process ``pid`` and its descendants, MB (summed:
+    several workers' peaks need not coincide, so the peak is an upper bound for more than one process)."""
+    rss = peak = 0
+    for each in process_tree(pid):
+        try:
+            text = Path(f"/proc/{each}/status").read_text()
+        except FileNotFoundError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        rss += int(fields["VmRSS"].split()[0])
+        peak += int(fields["VmHWM"].split()[0])
+    return {"rss_mb": rss // 1024, "peak_rss_mb": peak // 1024}
 
 
 def dir_bytes(path: Path) -> int:
@@ -315,7 +337,7 @@ def profile_summary(raw: Path, top: int = 20) -> dict[str, Any]:
 
 
 def api(index: Path, clients: Sequence[int], endpoints: Sequence[str], duration: float, warmup: float, top_k: int,
-        start_timeout: float, profile: Path | None = None) -> dict[str, Any]:
+        start_timeout: float, profile: Path | None = None, workers: int = 1) -> dict[str, Any]:
     """``matcher serve`` start-up, its memory, and search (at each of ``clients``), match and bundles (at the
     first) under load, never-seen texts; with ``profile`` py-spy samples the server throughout (its latencies
     then include py-spy's cost; the summary leaves start-up out)."""
@@ -325,10 +347,12 @@ def api(index: Path, clients: Sequence[int], endpoints: Sequence[str], duration:
     with tempfile.TemporaryDirectory(prefix="matcher-scale-") as tmp:
         say(f"starting matcher serve on {index}")
         proc, base, key, startup_s, health = loadbench.start_server(
-            index, REPO, env, Path(tmp), start_timeout, prefix=py_spy_prefix(profile) if profile else None)
+            index, REPO, env, Path(tmp), start_timeout, prefix=py_spy_prefix(profile) if profile else None,
+            workers=workers)
         pid = served_pid(proc, profile is not None)
         try:
             out["start_s"] = startup_s
+            out["workers"] = workers
             out["technologies"] = health.get("count")
             out["memory_after_start"] = proc_memory_mb(pid)
             say(f"serving after {startup_s} s, {out['memory_after_start']}")
@@ -521,6 +545,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ann-backends", default="hnsw,ivf", help="approximate backends to compare (default hnsw,ivf)")
     p.add_argument("--doc-queries", type=int, default=200, help="ANN: sampled documents used as queries")
     p.add_argument("--start-timeout", type=float, default=600, help="seconds to wait for the server's /health")
+    p.add_argument("--workers", type=int, default=1, help="matcher serve --workers (default 1)")
     p.add_argument("--endpoints", default="search,match,bundles", help="API runs (default search,match,bundles)")
     p.add_argument("--py-spy", type=Path, metavar="FILE",
                    help="run the server under py-spy (collapsed stacks to FILE, a summary in the result)")
@@ -565,7 +590,7 @@ def run_parts(args: argparse.Namespace) -> dict[str, Any]:
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("inprocess", lambda: in_process(index, queries, args.repeats, 10)),
         ("service", lambda: api(index, args.clients, args.endpoints, args.duration, args.warmup, 10, args.start_timeout,
-                                     args.py_spy)),
+                                     args.py_spy, args.workers)),
         ("ann", lambda: ann(channel_vectors(index), queries, args.doc_queries, args.ann_backends)),
     ]
     for part, step in steps:

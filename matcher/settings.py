@@ -131,6 +131,10 @@ class SettingsFields(BaseModel):
                                       shown="unbounded", section="service")
     compute_slots: int = _field(0, "answers (search, match, bundles, licensees) computed at once; `0`: unbounded",
                                 "a whole number >= 0", shown="`0` (unbounded)", section="service")
+    workers: int = _field(1, "`matcher serve` processes answering requests over one port (`--workers` wins); each "
+                          "loads the index, so memory grows with them; a request is mostly Python holding one "
+                          "process's GIL, so on 2 cores 2 workers nearly double what the service answers per "
+                          "second (measured: `bench/README.md`)", "a whole number >= 1", section="service")
     plan_time_limit: float = _field(30.0, "the longest CP-SAT time limit a meeting plan request "
                                     "(`POST /api/meetings/plans`) may ask for, in seconds, and its default; a "
                                     "longer one is refused (422)", "a number of seconds > 0", section="service")
@@ -151,7 +155,7 @@ class SettingsFields(BaseModel):
             return number if number > 0 else cls.model_fields[name].default
         return value
 
-    @field_validator("keep_versions", "max_body_bytes")
+    @field_validator("keep_versions", "max_body_bytes", "workers")
     @classmethod
     def _at_least_one(cls, value: int) -> int:
         if value < 1:

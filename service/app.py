@@ -38,6 +38,12 @@ DOCS_ASSETS = "/docs-assets"
 log = logging.getLogger("matcher.service")
 
 
+def create_app_from_env() -> FastAPI:
+    """:func:`create_app` with the settings of the ``MATCHER_*`` variables: the factory each process of
+    ``matcher serve --workers N`` calls."""
+    return create_app(ServiceSettings.from_env())
+
+
 def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
     engine = engine or load_engine(settings)
     keys = KeyStore(settings.keys_file, settings.database_url, touch_in_background=True)

@@ -8,10 +8,12 @@ framework (the import contracts in ``pyproject.toml``).
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from matcher import cli
+from matcher.settings import env_name, settings_from_env
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -20,9 +22,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.settings import ServiceSettings
 
-    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", workers=1)
+    workers = settings_from_env(workers=args.workers).workers
+    if workers == 1:
+        settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", workers=1)
+        return 0
+    # Several processes on one port: uvicorn spawns each and each calls the factory, which reads the settings
+    # from the environment, so the command line's choices travel there (checked here first, once).
+    ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
+    given = {"index": str(Path(args.index).resolve()), "encoder": args.encoder,
+             "keys_file": str(args.keys_file.resolve()) if args.keys_file else None}
+    os.environ.update({env_name(k): v for k, v in given.items() if v})
+    uvicorn.run("service.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                log_level="info", workers=workers)
     return 0
 
 
@@ -34,6 +46,8 @@ def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--encoder")
     p.add_argument("--keys-file", type=Path, help=cli.KEYS_FILE_HELP)
+    p.add_argument("--workers", type=int, help="processes answering requests, each with its own copy of the index "
+                                               "(default: MATCHER_WORKERS, else 1)")
     p.set_defaults(func=cmd_serve)
 
 

@@ -1,5 +1,6 @@
 """The int8 ONNX encoder (``minilm-int8``): exported here from the packaged MiniLM weights into a fresh model
-cache, close to the PyTorch model's vectors, an identity of its own, and made once (slow: exports a model)."""
+cache, close to the PyTorch model's vectors, an identity of its own, and made once (slow: exports a model).
+And ``minilm``'s queries through the float32 export (``query_runtime = "onnx"``): the PyTorch model's vectors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import time
 import numpy as np
 import pytest
 
+from matcher.encoders import sentence_transformers as st_encoder
+from matcher.encoders.onnx import FLOAT_RECIPE, RECIPE
 from matcher.encoders.registry import build_encoder, load_registry
 
 pytestmark = pytest.mark.slow
@@ -61,7 +64,7 @@ def test_identity_is_its_own(encoders: tuple) -> None:
     int8, _, torch_model, _, _ = encoders
     assert int8.identity.backend == "onnx-int8" and int8.identity.dimension == 384
     assert int8.identity.key != torch_model.identity.key
-    assert "onnx-int8-v2" in int8.identity.revision
+    assert RECIPE in int8.identity.revision
 
 
 def test_threads_can_be_set_for_serving(encoders: tuple) -> None:
@@ -69,3 +72,49 @@ def test_threads_can_be_set_for_serving(encoders: tuple) -> None:
     before = int8.encode_queries(TEXTS[:2])
     int8.set_threads(1)
     np.testing.assert_allclose(int8.encode_queries(TEXTS[:2]), before, atol=1e-5)
+
+
+LONG = " ".join(["Solid electrolyte interphase growth on silicon anodes limits cycle life."] * 40)
+
+
+@pytest.fixture(scope="module")
+def float_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    cache = tmp_path_factory.mktemp("float-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCHER_MODEL_CACHE", str(cache))
+        encoder = build_encoder(load_registry().get("minilm"))
+    return encoder, cache
+
+
+def test_minilm_queries_run_through_the_float_export_with_the_pytorch_vectors(float_queries: tuple) -> None:
+    encoder, cache = float_queries
+    assert encoder.query_runtime == "onnx"
+    made = [f.name for f in (cache / "onnx").glob("*.onnx")]
+    assert len(made) == 1 and made[0].startswith("minilm-") and made[0].endswith(f"-{FLOAT_RECIPE}.onnx")
+    texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
+    got = encoder.encode_queries(texts)
+    want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
+    assert got.shape == want.shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, atol=st_encoder.QUERY_RUNTIME_TOLERANCE)
+    alone = np.vstack([encoder.encode_queries([t]) for t in texts])  # padding to the batch's longest changes nothing
+    np.testing.assert_allclose(alone, got, atol=1e-6)
+    encoder.set_threads(1)
+    np.testing.assert_allclose(encoder.encode_queries(texts[:2]), got[:2], atol=1e-6)
+
+
+def test_queries_stay_on_pytorch_when_the_export_disagrees(float_queries: tuple, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    _, cache = float_queries
+    monkeypatch.setenv("MATCHER_MODEL_CACHE", str(cache))
+    monkeypatch.setattr(st_encoder, "QUERY_RUNTIME_TOLERANCE", -1.0)  # no export can agree
+    encoder = build_encoder(load_registry().get("minilm"))
+    assert encoder.query_runtime == "torch"
+    assert "queries stay on PyTorch" in caplog.text
+    np.testing.assert_allclose(encoder.encode_queries(TEXTS[:2]), encoder._encode(TEXTS[:2], "", False), atol=0)
+
+
+def test_an_unknown_query_runtime_is_refused() -> None:
+    from matcher.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="query_runtime 'tensorrt' is not one of torch, onnx"):
+        st_encoder.SentenceTransformerEncoder("unused", query_runtime="tensorrt")

@@ -49,7 +49,8 @@ class Registry:
 
 
 _KNOWN_KEYS = {"backend", "model", "dimension", "languages", "description", "licence"}
-_OPTION_KEYS = {"query_prefix", "document_prefix", "lowercase", "batch_size", "max_seq_length", "threads"}
+_OPTION_KEYS = {"query_prefix", "document_prefix", "lowercase", "batch_size", "max_seq_length", "threads",
+                "query_runtime"}
 
 
 def load_registry(path: Path | None = None) -> Registry:

@@ -2,11 +2,19 @@
 
 Loading never reaches a hub unless the user configured a hub name (and then honours
 ``HF_HUB_OFFLINE``); the default model is read from an installed package's directory.
+
+``query_runtime = "onnx"`` (registry option) runs ``encode_queries`` through a float32 ONNX export of the same
+weights (:class:`matcher.encoders.onnx.OnnxRunner`, made once per machine in ``MATCHER_MODEL_CACHE``): one short
+query costs several ms in onnxruntime against tens of ms through PyTorch's per-operator dispatch, and it releases
+the GIL. The vectors are the PyTorch model's (checked on load: a probe text both ways must agree to
+:data:`QUERY_RUNTIME_TOLERANCE`, else queries stay on PyTorch with a warning), so the identity does not change.
+Documents always go through PyTorch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Sequence
 from functools import lru_cache
@@ -18,9 +26,14 @@ import numpy as np
 from matcher.encoders.base import Encoder, EncoderIdentity, l2_normalise
 from matcher.encoders.text import prepare
 from matcher.errors import ConfigError
-from matcher.runtime import size_torch_threads
+from matcher.runtime import cpu_threads, size_torch_threads
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
+QUERY_RUNTIMES = ("torch", "onnx")
+#: largest difference per component allowed between a probe's ONNX and PyTorch vectors (measured: ≈ 1e-7)
+QUERY_RUNTIME_TOLERANCE = 1e-5
+_PROBE = "Query runtime probe: a lithium battery separator coated with ceramic particles, 2026."
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=16)
@@ -56,7 +69,10 @@ class SentenceTransformerEncoder(Encoder):
         lowercase: bool = False,
         batch_size: int = 32,
         max_seq_length: int | None = None,
+        query_runtime: str = "torch",
     ) -> None:
+        if query_runtime not in QUERY_RUNTIMES:
+            raise ConfigError(f"query_runtime {query_runtime!r} is not one of {', '.join(QUERY_RUNTIMES)}")
         self.model = str(model)
         self.query_prefix = query_prefix
         self.document_prefix = document_prefix
@@ -82,6 +98,44 @@ class SentenceTransformerEncoder(Encoder):
             languages=tuple(languages),
             options=options,
         )
+        self._queries: Any = self._query_runner() if query_runtime == "onnx" else None
+
+    @property
+    def query_runtime(self) -> str:
+        """``onnx`` when queries run through the float32 ONNX export, else ``torch``."""
+        return "torch" if self._queries is None else "onnx"
+
+    def _query_runner(self) -> Any:
+        """The ONNX runner for queries, or ``None`` (with a warning) when it cannot be made or does not
+        reproduce this model's vectors on a probe."""
+        from matcher.encoders.onnx import FLOAT_RECIPE, OnnxRunner, derived_model
+
+        model_dir = Path(self.model)
+        if not (model_dir / "tokenizer.json").is_file() or not (model_dir / "config.json").is_file():
+            log.warning("%s: queries stay on PyTorch (no tokenizer.json/config.json in %s)", self.identity.name,
+                        model_dir)
+            return None
+        try:
+            path = derived_model(model_dir, self.identity.name, FLOAT_RECIPE, quantise=False)
+            runner = OnnxRunner(path, model_dir, max_seq_length=int(self._st.max_seq_length),
+                                threads=cpu_threads())
+            got = l2_normalise(runner.run([self.query_prefix + prepare(_PROBE, lowercase=self.lowercase)]))
+        except Exception as exc:  # export or session failures of any kind: PyTorch still serves
+            log.warning("%s: queries stay on PyTorch (ONNX export failed: %s: %s)", self.identity.name,
+                        type(exc).__name__, exc)
+            return None
+        want = self._encode([_PROBE], self.query_prefix, False)
+        gap = float(np.abs(got - want).max())
+        if gap > QUERY_RUNTIME_TOLERANCE:
+            log.warning("%s: queries stay on PyTorch (the ONNX export differs by %.2g on a probe)",
+                        self.identity.name, gap)
+            return None
+        return runner
+
+    def set_threads(self, threads: int) -> None:
+        """Threads of later query encodes through ONNX (torch's own pool is sized process-wide)."""
+        if self._queries is not None:
+            self._queries.set_threads(threads)
 
     def _load(self) -> None:
         size_torch_threads()
@@ -128,4 +182,9 @@ class SentenceTransformerEncoder(Encoder):
         return self._encode(texts, self.document_prefix, progress)
 
     def encode_queries(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self.query_prefix, progress)
+        if self._queries is None or not texts:
+            return self._encode(texts, self.query_prefix, progress)
+        prepared = [self.query_prefix + prepare(t, lowercase=self.lowercase) for t in texts]
+        chunks = [self._queries.run(prepared[i:i + self.batch_size])
+                  for i in range(0, len(prepared), self.batch_size)]
+        return l2_normalise(np.vstack(chunks))

@@ -47,14 +47,12 @@ def describe(values: np.ndarray) -> ChannelStats:
 
 def zscore_with(scores: np.ndarray, mask: np.ndarray, stats: ChannelStats) -> np.ndarray:
     """``(s - mean) / std`` in ``mask``; NaN (unscored) documents in ``mask`` get ``fill``'s z-score."""
-    out = np.zeros(scores.shape[0], dtype=np.float64)
     if not stats.std > 0:
-        return out
-    unscored = np.isnan(scores)
-    valid = mask & ~unscored
-    out[valid] = (scores[valid].astype(np.float64) - stats.mean) / stats.std
-    out[mask & unscored] = (stats.fill - stats.mean) / stats.std
-    return out
+        return np.zeros(scores.shape[0], dtype=np.float64)
+    # whole-array arithmetic, then masked: the same values as indexing the valid rows, faster at 100,000 rows
+    z = (scores.astype(np.float64) - stats.mean) / stats.std
+    np.copyto(z, (stats.fill - stats.mean) / stats.std, where=np.isnan(scores))
+    return np.where(mask, z, 0.0)
 
 
 def minmax_with(scores: np.ndarray, mask: np.ndarray, stats: ChannelStats) -> np.ndarray:
