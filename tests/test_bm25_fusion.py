@@ -64,3 +64,30 @@ def test_zscore_and_minmax():
     assert m[0] == 1.0 and m[2] == 0.0 and m[1] == pytest.approx(0.5) and m[3] == 0.0
     flat = np.array([2.0, 2.0])
     assert (zscore(flat, np.ones(2, bool)) == 0).all() and (minmax(flat, np.ones(2, bool)) == 1).all()
+
+
+def test_weighted_scores_equal_the_sparse_product_exactly():
+    """The per-term loop of ``score_weighted`` gives the sparse product's float32 sums bit for bit."""
+    rng = np.random.default_rng(7)
+    vocab = [f"t{i}" for i in range(60)]
+    docs = [list(rng.choice(vocab, size=int(rng.integers(1, 40)))) for _ in range(500)]
+    bm25 = BM25().fit(docs)
+    for _ in range(50):
+        terms = {str(t): float(rng.integers(1, 4)) for t in rng.choice([*vocab, "unknown"], size=int(rng.integers(1, 9)))}
+        assert np.array_equal(bm25.score_weighted(terms), bm25.score_weighted_product(terms))
+    assert not bm25.score_weighted({"unknown": 1.0}).any()
+
+
+def test_zscore_with_matches_indexing_the_valid_rows():
+    from matcher.retrieval.fusion import ChannelStats, zscore_with
+
+    rng = np.random.default_rng(3)
+    scores = rng.random(1000).astype(np.float32)
+    scores[rng.random(1000) < 0.6] = np.nan
+    mask = rng.random(1000) < 0.8
+    stats = ChannelStats(mean=0.4, std=0.2, low=0.0, high=1.0, fill=0.1)
+    want = np.zeros(1000)
+    valid = mask & ~np.isnan(scores)
+    want[valid] = (scores[valid].astype(np.float64) - 0.4) / 0.2
+    want[mask & np.isnan(scores)] = (0.1 - 0.4) / 0.2
+    assert np.array_equal(zscore_with(scores, mask, stats), want)
