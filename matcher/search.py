@@ -94,6 +94,18 @@ class Searcher:
                     relevance=float(r)) for i, (s, r) in enumerate(zip(scored, relevance, strict=True))]
 
 
+#: one Korean and one English query :func:`warm_up` runs
+WARM_UP_QUERIES = ("배터리 열관리 시스템", "battery thermal management")
+
+
+def warm_up(version: IndexVersion) -> None:
+    """Run a Korean and an English query through ``version``'s search path, so what is made on first use
+    (Kiwi's model, about 1.3 s; encoder sessions; the per-language routing arrays) is made now, by one thread,
+    not by the first requests a server answers."""
+    for text in WARM_UP_QUERIES:
+        version.retriever.search(text, 1)
+
+
 def open_index(index_dir: str | Path, encoder: str | None = None) -> IndexVersion:
     """The current version under ``index_dir``, with the encoders it was built with.
 

@@ -29,7 +29,7 @@ from matcher.matching.tablecache import TableCachingMatcher
 from matcher.records import Technology
 from matcher.retrieval.querycache import default_query_cache
 from matcher.runtime import configure_serving, encode_slots
-from matcher.search import Searcher, open_index
+from matcher.search import Searcher, open_index, warm_up
 from matcher.store import IndexStore, IndexVersion
 from service.cache import ResultCache
 from service.redact import without_server_paths
@@ -165,8 +165,9 @@ class Engine:
             name = self.store.current_name()
             if name is None or name == self.snapshot.name:
                 return False
-            try:  # loaded fully before it is served
+            try:  # loaded fully (and warmed up) before it is served
                 version = self.store.load(dict(self.encoders))
+                warm_up(version)
                 snapshot = Snapshot.of(version)
             except MatcherError:
                 raise
@@ -214,4 +215,5 @@ def load_engine(settings: ServiceSettings, encoders: Mapping[str, Encoder] | Non
     # many small concurrent requests: one thread each, a bounded number of encodes at once (matcher/runtime.py)
     configure_serving(version.retriever.encoders.values())
     default_query_cache().set_encode_slots(encode_slots())
+    warm_up(version)
     return Engine(Snapshot.of(version), IndexStore(settings.index), settings.reload_interval)
