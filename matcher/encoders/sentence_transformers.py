@@ -26,7 +26,7 @@ import numpy as np
 from matcher.encoders.base import Encoder, EncoderIdentity, l2_normalise
 from matcher.encoders.text import prepare
 from matcher.errors import ConfigError
-from matcher.runtime import cpu_threads, size_torch_threads
+from matcher.runtime import size_torch_threads
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
 QUERY_RUNTIMES = ("torch", "onnx")
@@ -117,8 +117,9 @@ class SentenceTransformerEncoder(Encoder):
             return None
         try:
             path = derived_model(model_dir, self.identity.name, FLOAT_RECIPE, quantise=False)
-            runner = OnnxRunner(path, model_dir, max_seq_length=int(self._st.max_seq_length),
-                                threads=cpu_threads())
+            # one thread: a query is a few dozen tokens, too little work to share (a second thread only waits
+            # for a core when requests or other jobs keep both busy); set_threads changes it
+            runner = OnnxRunner(path, model_dir, max_seq_length=int(self._st.max_seq_length), threads=1)
             got = l2_normalise(runner.run([self.query_prefix + prepare(_PROBE, lowercase=self.lowercase)]))
         except Exception as exc:  # export or session failures of any kind: PyTorch still serves
             log.warning("%s: queries stay on PyTorch (ONNX export failed: %s: %s)", self.identity.name,

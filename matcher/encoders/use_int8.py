@@ -238,7 +238,8 @@ class USEInt8Encoder(Encoder):
         # when other work shares the machine (bench/README.md); torch's setting is restored afterwards.
         previous = torch.get_num_threads()
         torch.set_num_threads(1)
-        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        # no pool for one micro-batch (a query): starting threads would cost more than the batch
+        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 and len(prepared) > 1 else None
         try:
             for start in starts:
                 groups = self._groups(self._tokens(prepared[start:start + self.batch_size]))
