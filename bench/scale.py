@@ -60,6 +60,7 @@ from synth import records, write  # noqa: E402
 
 from matcher.index.factory import create_index, index_class  # noqa: E402
 from matcher.store import IndexStore  # noqa: E402
+from matcher.store.versions import file_sha256  # noqa: E402
 
 PARTS = ("build", "inprocess", "service", "ann")
 HNSW_EF = (16, 32, 64, 128, 256, 512)
@@ -229,12 +230,17 @@ def tile_index(source: Path, factor: int, work: Path) -> Path:
         flat = create_index(entry["backend"], int(entry["dimension"]))
         flat.fit(np.tile(matrix, (factor, 1)))
         flat.save(out_sub)
+        for f in sub.iterdir():  # the statistics sample (positions of the first copy) and anything else
+            if f.is_file() and not (out_sub / f.name).exists():
+                shutil.copy2(f, out_sub / f.name)
         entry["rows"] = int(rows.size) * factor
         del flat
     retriever["count"] = manifest["count"] = n * factor
     manifest["counts"]["technologies"] = n * factor
     manifest["version"] = name
     manifest["tiled_from"] = {"version": str(src), "factor": factor}
+    records = dst / "technologies.jsonl"
+    manifest["records"] = {"file": records.name, "bytes": records.stat().st_size, "sha256": file_sha256(records)}
     (dst / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     (dst_root / "CURRENT").write_text(name + "\n", encoding="utf-8")
     return dst_root
