@@ -16,7 +16,7 @@ Parts (``--skip`` any of ``build,inprocess,service,ann``):
 1. **build** — ``bench/synth.py`` records (timing only, never quality), ``matcher ingest``, then ``matcher
    build --pipeline P --backend B`` as a child process: wall seconds, peak RSS (``os.wait4``), texts embedded.
    With ``--index`` nothing is built; ``--build-log`` reports the build stage of a ``bench/nightly.py`` log.
-   Always: the active version's size on disk and the BM25 arrays' bytes (the two sparse matrices as loaded).
+   Always: the active version's size on disk and the BM25 arrays' bytes (the sparse matrix as loaded).
 2. **inprocess** — the index loaded as the service loads it (``open_index`` + ``Searcher``); each of
    ``bench/load.py``'s 22 queries once as warm-up, then ``--repeats`` rounds of never-seen variants (a number
    appended, so no query cache answers): p50/p99 of ``Searcher.search(q, 10)``.
@@ -162,8 +162,9 @@ def index_facts(index: Path) -> dict[str, Any]:
     }
     if "bm25" in entry:
         model = BM25.load(path, entry["bm25"])
-        arrays = [m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in (model.weights_, model.weights_t_)]
-        out["bm25"] = {"terms": len(model.vocab_), "nonzeros": int(model.weights_.nnz), "bytes": sum(arrays)}
+        m = model.weights_t_
+        out["bm25"] = {"terms": len(model.vocab_), "nonzeros": int(m.nnz),
+                       "bytes": m.data.nbytes + m.indices.nbytes + m.indptr.nbytes}
     if "tiled_from" in manifest:
         out["tiled_from"] = manifest["tiled_from"]
     return out
