@@ -180,3 +180,22 @@ def test_built_manifest_vouches_for_its_records(fake_demo_index):
     store = IndexStore(fake_demo_index)
     manifest = store.read_manifest()
     assert manifest["records"]["sha256"] == file_sha256(store.current_path() / RECORDS)
+
+
+def test_gc_paused_while_loading_and_restored():
+    import gc
+
+    from matcher.store.versions import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
