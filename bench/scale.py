@@ -16,7 +16,7 @@ Parts (``--skip`` any of ``build,inprocess,service,ann``):
 1. **build** — ``bench/synth.py`` records (timing only, never quality), ``matcher ingest``, then ``matcher
    build --pipeline P --backend B`` as a child process: wall seconds, peak RSS (``os.wait4``), texts embedded.
    With ``--index`` nothing is built; ``--build-log`` reports the build stage of a ``bench/nightly.py`` log.
-   Always: the active version's size on disk and the BM25 arrays' bytes (the two sparse matrices as loaded).
+   Always: the active version's size on disk and the BM25 arrays' bytes (the sparse matrix as loaded).
 2. **inprocess** — the index loaded as the service loads it (``open_index`` + ``Searcher``); each of
    ``bench/load.py``'s 22 queries once as warm-up, then ``--repeats`` rounds of never-seen variants (a number
    appended, so no query cache answers): p50/p99 of ``Searcher.search(q, 10)``.
@@ -60,6 +60,7 @@ from synth import records, write  # noqa: E402
 
 from matcher.index.factory import create_index, index_class  # noqa: E402
 from matcher.store import IndexStore  # noqa: E402
+from matcher.store.versions import file_sha256  # noqa: E402
 
 PARTS = ("build", "inprocess", "service", "ann")
 HNSW_EF = (16, 32, 64, 128, 256, 512)
@@ -183,8 +184,9 @@ def index_facts(index: Path) -> dict[str, Any]:
     }
     if "bm25" in entry:
         model = BM25.load(path, entry["bm25"])
-        arrays = [m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in (model.weights_, model.weights_t_)]
-        out["bm25"] = {"terms": len(model.vocab_), "nonzeros": int(model.weights_.nnz), "bytes": sum(arrays)}
+        m = model.weights_t_
+        out["bm25"] = {"terms": len(model.vocab_), "nonzeros": int(m.nnz),
+                       "bytes": m.data.nbytes + m.indices.nbytes + m.indptr.nbytes}
     if "tiled_from" in manifest:
         out["tiled_from"] = manifest["tiled_from"]
     return out
@@ -251,12 +253,17 @@ def tile_index(source: Path, factor: int, work: Path) -> Path:
         flat = create_index(entry["backend"], int(entry["dimension"]))
         flat.fit(np.tile(matrix, (factor, 1)))
         flat.save(out_sub)
+        for f in sub.iterdir():  # the statistics sample (positions of the first copy) and anything else
+            if f.is_file() and not (out_sub / f.name).exists():
+                shutil.copy2(f, out_sub / f.name)
         entry["rows"] = int(rows.size) * factor
         del flat
     retriever["count"] = manifest["count"] = n * factor
     manifest["counts"]["technologies"] = n * factor
     manifest["version"] = name
     manifest["tiled_from"] = {"version": str(src), "factor": factor}
+    records = dst / "technologies.jsonl"
+    manifest["records"] = {"file": records.name, "bytes": records.stat().st_size, "sha256": file_sha256(records)}
     (dst / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     (dst_root / "CURRENT").write_text(name + "\n", encoding="utf-8")
     return dst_root

@@ -25,7 +25,7 @@ from matcher.retrieval.retriever import HybridRetriever
 from matcher.retrieval.tokencache import TokenCache
 from matcher.store import lifecycle
 from matcher.store.staging import open_staging, remove_stale
-from matcher.store.versions import RECORDS, IndexStore, write_jsonl
+from matcher.store.versions import IndexStore, write_jsonl, write_records
 
 if TYPE_CHECKING:
     from matcher.ingest import Corpus
@@ -274,7 +274,7 @@ def _publish(store: IndexStore, corpus: Corpus, technologies: list[Technology], 
     groups, group_info = _group(retriever, technologies, store)
 
     def write(staging: Path) -> dict[str, Any]:
-        write_jsonl(staging / RECORDS, [t.to_dict() for t in technologies])
+        records = write_records(staging, technologies)
         for name, rows in (
             ("companies.jsonl", corpus.companies),
             ("institutions.jsonl", corpus.institutions),
@@ -286,7 +286,8 @@ def _publish(store: IndexStore, corpus: Corpus, technologies: list[Technology], 
         before = {p for p in staging.rglob("*") if p.is_file()}
         entry = retriever.save(staging)
         files = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file() and p not in before)
-        return {"retriever": entry, "stages": {**stages, "index": {"files": files}, "kept": False}}
+        return {"records": records, "retriever": entry,
+                "stages": {**stages, "index": {"files": files}, "kept": False}}
 
     manifest = {
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from matcher.errors import InputFileError
 
 
@@ -88,20 +90,51 @@ def append_jsonl(path: str | Path, row: Any, *, fsync: bool = False) -> None:
             os.fsync(fh.fileno())
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+def _json_value(line: str, number: int, path: str | Path) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(Path(path), f"line {number} is not JSON ({exc.msg})") from None
+
+
+def _fast_json_value(raw: bytes, number: int, path: str | Path) -> tuple[bool, Any]:
+    """``(False, None)`` for a blank line, else ``(True, value)``: orjson, and the standard library for what
+    orjson refuses (NaN, a blank line, an error message to name)."""
+    try:
+        return True, orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(Path(path), f"line {number} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    return (True, _json_value(line, number, path)) if line.strip() else (False, None)
+
+
+def iter_jsonl(path: str | Path, *, fast: bool = False) -> Iterator[tuple[int, Any]]:
     """``(line number, value)`` of each non-blank line of ``path``; :class:`InputFileError` naming the line
-    when one is not JSON."""
+    when one is not JSON.
+
+    ``fast``: parsed by orjson, several times faster than ``json`` on long non-ASCII text (a 1M-record index
+    version's records), for files of a known shape only: lines end at ``\\n`` alone, and an integer beyond
+    64 bits is read as a float."""
+    if fast:
+        yield from _iter_fast(path)
+        return
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFileError(Path(path), f"line {number} is not JSON ({exc.msg})") from None
-            yield number, value
+            if line.strip():
+                yield number, _json_value(line, number, path)
 
 
-def read_jsonl(path: str | Path) -> list[Any]:
+def _iter_fast(path: str | Path) -> Iterator[tuple[int, Any]]:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            present, value = _fast_json_value(raw, number, path)
+            if present:
+                yield number, value
+
+
+def read_jsonl(path: str | Path, *, fast: bool = False) -> list[Any]:
     """Every value of ``path``'s JSON lines (see :func:`iter_jsonl`)."""
-    return [value for _, value in iter_jsonl(path)]
+    return [value for _, value in iter_jsonl(path, fast=fast)]

@@ -168,6 +168,20 @@ class Technology(_Serialisable):
                 field="content_hash",
             )
 
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> Self:
+        """A record as :meth:`to_dict` wrote it, built without validation nor re-hashing its content.
+
+        Only for rows whose bytes are vouched for — a published index version's records file whose
+        SHA-256 matches its manifest (``matcher/store/versions.py``): they were validated when built.
+        A row without exactly the fields of this class goes through :meth:`from_dict` (checked)."""
+        if data.keys() != _TECHNOLOGY_FIELDS:
+            return cls.from_dict(data)
+        tech = object.__new__(cls)
+        for name, value in data.items():
+            _set_field(tech, name, tuple(value) if type(value) is list else value)
+        return tech
+
     @property
     def source(self) -> SourceRef:
         return SourceRef(self.source_file, self.source_row)
@@ -211,6 +225,8 @@ class Technology(_Serialisable):
         return self.applicants[0] if self.applicants else ""
 
 
+_TECHNOLOGY_FIELDS = frozenset(f.name for f in fields(Technology))
+_set_field = object.__setattr__  # a frozen dataclass's own __init__ sets its fields this way
 _HASHED_FIELDS = ("title", "title_en", "abstract", "claims", "applicants", "ipc")
 
 

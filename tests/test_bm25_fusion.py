@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.fusion import minmax, reciprocal_rank, zscore
@@ -42,6 +43,9 @@ def test_bm25_save_load(tmp_path):
     again = BM25.load(tmp_path, entry)
     np.testing.assert_allclose(again.score(["robot", "battery"]), model.score(["robot", "battery"]))
     assert not list(tmp_path.glob("*.pkl"))
+    saved = sp.load_npz(tmp_path / "bm25.npz")  # the file stays document × term
+    assert saved.shape == (len(DOCS), len(model.vocab_)) == (len(again), len(again.vocab_))
+    assert (saved.T != again.weights_t_).nnz == 0 and not hasattr(again, "weights_")
 
 
 def test_reciprocal_rank_toy():

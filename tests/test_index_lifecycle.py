@@ -29,6 +29,7 @@ from matcher.retrieval.config import PipelineConfig
 from matcher.store import IndexStore, lifecycle
 from matcher.store.activations import ACTIVATIONS, read_activations
 from matcher.store.leases import LEASES, Lease, leased_versions
+from matcher.store.versions import file_sha256
 from service.app import create_app
 from service.settings import ServiceSettings
 from service.state import load_engine
@@ -115,9 +116,24 @@ def test_no_activate_stages_and_checks_only(index, demo_corpus):
     assert again.changed is False and len(log_of(index)) == 2  # already active: nothing logged
 
 
+def _vouch_for_records(v: Path) -> None:
+    """Record the records file's new digest in the manifest: a build that wrote it so, not a later edit."""
+    manifest = json.loads((v / "manifest.json").read_text(encoding="utf-8"))
+    manifest["records"]["sha256"] = file_sha256(v / "technologies.jsonl")
+    (v / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
 def _drop_a_record(v: Path) -> None:
     lines = (v / "technologies.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (v / "technologies.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
+    _vouch_for_records(v)
+
+
+def _edit_a_status(v: Path) -> None:
+    rows = [json.loads(line) for line in (v / "technologies.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows[0]["legal_status"] = "소멸"  # not part of the content hash: only the file's digest tells
+    (v / "technologies.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                          encoding="utf-8")
 
 
 def _garble_faiss(v: Path) -> None:
@@ -135,6 +151,7 @@ def _repeat_an_id(v: Path) -> None:
     rows[1]["id"] = rows[0]["id"]
     (v / "technologies.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                                           encoding="utf-8")
+    _vouch_for_records(v)
 
 
 def _break_manifest(v: Path) -> None:
@@ -147,6 +164,7 @@ def _remove_records(v: Path) -> None:
 
 @pytest.mark.parametrize(("corrupt", "step", "what"), [
     (_drop_a_record, "load", "manifest count"),
+    (_edit_a_status, "load", "changed after the version was published"),
     (_garble_faiss, "vectors", "vector index 'hashed' in "),
     (_truncate_rows, "vectors", "vectors for"),
     (_repeat_an_id, "ids", "appears more than once"),

@@ -60,3 +60,27 @@ def test_other_records():
     assert "SLAM" in d.query_text
     with pytest.raises(ValidationError, match="text"):
         DemandProfile()
+
+
+def test_from_stored_equals_from_dict():
+    """The unchecked path for a checksummed index version builds the very records the checked one does."""
+    records = [tech(application_date="2017-05-15", title_en="Autonomous robot", trl=4, confidential=True),
+               tech(id="KR2", applicants=(), institutions=(), ipc=(), inventors=("김",), legal_status="소멸")]
+    for record in records:
+        data = record.to_dict()
+        stored = Technology.from_stored(data)
+        assert stored == Technology.from_dict(data) == record and type(stored) is Technology
+        assert isinstance(stored.applicants, tuple) and stored.content_hash == record.content_hash
+        assert hash(stored) == hash(record)
+
+
+def test_from_stored_checks_a_row_of_other_fields():
+    data = tech().to_dict()
+    with pytest.raises(ValidationError, match="colour"):
+        Technology.from_stored(data | {"colour": "red"})
+    del data["content_hash"], data["trl"]  # an older row: checked, defaults filled, hash computed
+    assert Technology.from_stored(data) == tech()
+    edited = tech().to_dict() | {"title": "다른 제목"}
+    del edited["trl"]
+    with pytest.raises(ValidationError, match="content_hash"):
+        Technology.from_stored(edited)

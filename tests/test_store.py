@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from matcher.build import build_index
-from matcher.errors import IndexMismatchError, NotFoundError
+from matcher.errors import IndexMismatchError, InputFileError, NotFoundError
 from matcher.retrieval.config import PipelineConfig, resolve_pipeline
 from matcher.search import Searcher, open_index
 from matcher.store import IndexStore
@@ -134,3 +134,68 @@ def test_approximate_backend_build(demo_corpus, encoders, tmp_path):
     assert version.manifest["retriever"]["dense"]["minilm"]["backend"] == "hnsw"
     hits = Searcher(version).search("battery", 5)
     assert len(hits) == 5 and all(np.isfinite(h.score) for h in hits)
+
+
+def _records_version(tmp_path, technologies, *, vouched=True):
+    from matcher.store.versions import write_records
+
+    tmp_path.mkdir(exist_ok=True)
+    entry = write_records(tmp_path, technologies)
+    return {"records": entry} if vouched else {}
+
+
+def test_records_read_back_vouched_or_checked(tmp_path):
+    """A manifest that records the records file's SHA-256: rows read unchecked, equal to the checked read."""
+    from matcher.records import Technology
+    from matcher.store.versions import RECORDS, read_records
+
+    techs = [Technology(id=f"T{i}", title=f"배터리 {i}", applicants=("가온대학교",), ipc=("H01M",),
+                        application_date=f"2020-01-0{i + 1}", trl=i + 1) for i in range(3)]
+    manifest = _records_version(tmp_path, techs)
+    assert manifest["records"]["file"] == RECORDS and manifest["records"]["sha256"].startswith("sha256:")
+    assert manifest["records"]["bytes"] == (tmp_path / RECORDS).stat().st_size
+    assert read_records(tmp_path, manifest) == read_records(tmp_path, {}) == techs
+
+
+def test_records_edited_after_publishing_refused(tmp_path):
+    from matcher.records import Technology
+    from matcher.store.versions import RECORDS, read_records
+
+    techs = [Technology(id="T1", title="배터리", legal_status="등록"), Technology(id="T2", title="로봇")]
+    manifest = _records_version(tmp_path, techs)
+    path = tmp_path / RECORDS
+    path.write_text(path.read_text(encoding="utf-8").replace("등록", "소멸"), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match=r"technologies\.jsonl: content sha256:\w+ is not the sha256:\w+ "
+                                                 r"its manifest records; the file was changed after"):
+        read_records(tmp_path, manifest)
+    # a version built before manifests recorded the digest: every row checked, an edited content refused
+    path.write_text(path.read_text(encoding="utf-8").replace("로봇", "드론"), encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"technologies\.jsonl: line 2: field 'content_hash'"):
+        read_records(tmp_path, {})
+
+
+def test_built_manifest_vouches_for_its_records(fake_demo_index):
+    from matcher.store.versions import RECORDS, file_sha256
+
+    store = IndexStore(fake_demo_index)
+    manifest = store.read_manifest()
+    assert manifest["records"]["sha256"] == file_sha256(store.current_path() / RECORDS)
+
+
+def test_gc_paused_while_loading_and_restored():
+    import gc
+
+    from matcher.store.versions import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

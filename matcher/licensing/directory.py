@@ -93,8 +93,16 @@ class CompanyDirectory:
         """Profiles of every organisation. With a ``registry``, names of declared institutions (and their
         aliases: ``도담병원`` for a hospital) take the declared kind, so they are never proposed as companies."""
         profiles: dict[str, OrgProfile] = {}
+        known_kinds: dict[str, str] = {}  # applicant names repeat across records: each classified and keyed once
+        known_keys: dict[tuple[str, str], str] = {}
 
         def kind_of(name: str) -> str:
+            kind = known_kinds.get(name)
+            if kind is None:
+                kind = known_kinds[name] = classify(name)
+            return kind
+
+        def classify(name: str) -> str:
             declared = registry.kind_of(name) if registry is not None else None
             if declared is not None:
                 return declared
@@ -103,7 +111,9 @@ class CompanyDirectory:
             return applicant_kind(name)
 
         def profile(name: str, kind: str) -> OrgProfile:
-            key = org_key(name, kind)
+            key = known_keys.get((name, kind))
+            if key is None:
+                key = known_keys[name, kind] = org_key(name, kind)
             found = profiles.get(key)
             if found is None:
                 found = profiles[key] = OrgProfile(key=key, kind=kind)
