@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from matcher.matching.demand import DemandMatcher, ScoreTable
+from matcher.matching.tablecache import TableCachingMatcher
 from matcher.records import DemandProfile
 from matcher.retrieval.retriever import HybridRetriever, Scored
 from matcher.store import IndexStore
@@ -119,3 +120,16 @@ def test_match_and_bundles_answers_unchanged(version):
     for demand in demands[:8]:
         assert new.match(demand, 5, include_inactive=True).to_dict() == \
             old.match(demand, 5, include_inactive=True).to_dict()
+
+
+def test_cached_tables_are_copies(version):
+    matcher = TableCachingMatcher(version)
+    demand = demo_demands()[0]
+    first = matcher.score_table(demand)
+    want = DemandMatcher(version).score_table(demand)
+    first.fused[:] = -1.0
+    first.positions.append(-1)
+    next(iter(first.components.values()))["lexical"] = "changed"
+    again = matcher.score_table(demand)  # from the cache: untouched by the first caller's changes
+    assert again.positions == want.positions and again.components == want.components
+    np.testing.assert_array_equal(again.fused, want.fused)

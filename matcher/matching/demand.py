@@ -137,6 +137,13 @@ class ScoreTable:
     whole_relevance: np.ndarray   # (candidates,)
     components: dict[int, dict[str, Any]]  # position → the whole-demand score's components
 
+    def copy(self) -> ScoreTable:
+        """A copy sharing nothing mutable with this table (a component is a number, a string or ``None``):
+        what ``copy.deepcopy`` gives, without its per-object cost (≈ 5 ms a table of a few hundred rows)."""
+        return ScoreTable(list(self.requirements), list(self.positions), self.fused.copy(), self.relevance.copy(),
+                          self.whole.copy(), self.whole_relevance.copy(),
+                          {p: dict(c) for p, c in self.components.items()})
+
 
 @dataclass
 class Match:
