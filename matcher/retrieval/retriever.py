@@ -161,8 +161,8 @@ class _FusedQuery:
 class HybridRetriever:
     """Fit on document texts; search with a query text, optional position filter and top-k.
 
-    Other modules use the public face only: :meth:`search`, :meth:`prepare`, :meth:`query_terms`,
-    :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
+    Other modules use the public face only: :meth:`search`, :meth:`search_pool`, :meth:`prepare`,
+    :meth:`query_terms`, :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
     :meth:`document_vectors`, :meth:`dense_rows`, :meth:`encoder`, :meth:`take_tokens` and the read-only
     ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``;
     fitting in steps (``retrieval/fitinputs.py``): :meth:`tokenize`, :meth:`embed` (with
@@ -578,7 +578,8 @@ class HybridRetriever:
 
         The same answer as ``search(text, k, allowed=allowed)`` for each text, then ``search(text, len(pool),
         allowed=allowed, within=pool)`` for each text, with each text's work over the whole corpus done once:
-        the second pass only scores the pooled documents' dense vectors exactly (as ``within`` rows are)."""
+        the second pass only scores the pooled documents' dense vectors exactly (as ``within`` rows are). Each
+        text's per-document arrays (≈ 70 bytes a document) are held until the pool is scored."""
         mask = self._mask(allowed)
         if not texts or not mask.any() or k <= 0:
             return [], [[] for _ in texts]
