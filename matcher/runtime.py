@@ -84,3 +84,20 @@ def configure_serving(encoders: Iterable[Any] = (), threads: int | None = None) 
         if callable(setter):
             setter(n)
     return n
+
+
+def settle_heap() -> None:
+    """Put every object alive now out of the cyclic garbage collector's way (``gc.freeze``), after one
+    collection (``gc.unfreeze`` first: what an earlier call froze is collected now if it became garbage).
+
+    A serving process holds its index as several hundred thousand long-lived Python objects (≈ 590,000 tracked
+    at 100,000 records) that every full collection traverses: 320 ms with the GIL held, so every request in
+    flight stalls — rare, but the tail of match and bundles latency at 100k (``bench/README.md``). Frozen objects
+    are still freed by reference counting. Call once the index is loaded and after a hot swap (the swap pays one
+    collection then)."""
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+

@@ -28,7 +28,7 @@ from matcher.matching.demand import DemandMatcher
 from matcher.matching.tablecache import TableCachingMatcher
 from matcher.records import Technology
 from matcher.retrieval.querycache import default_query_cache
-from matcher.runtime import configure_serving, encode_slots
+from matcher.runtime import configure_serving, encode_slots, settle_heap
 from matcher.search import Searcher, open_index, warm_up
 from matcher.store import IndexStore, IndexVersion
 from service.cache import ResultCache
@@ -175,6 +175,7 @@ class Engine:
                 raise IndexMismatchError(f"{self.store.root}: cannot load index version {name!r} "
                                          f"({type(exc).__name__}: {exc})") from exc
             self.swap(snapshot)
+            settle_heap()  # the new version's objects out of the collector's way, the old one's collected
         log.info("serving index version %s (%d technologies)", snapshot.name, len(version.technologies))
         return True
 
@@ -216,4 +217,6 @@ def load_engine(settings: ServiceSettings, encoders: Mapping[str, Encoder] | Non
     configure_serving(version.retriever.encoders.values())
     default_query_cache().set_encode_slots(encode_slots())
     warm_up(version)
-    return Engine(Snapshot.of(version), IndexStore(settings.index), settings.reload_interval)
+    engine = Engine(Snapshot.of(version), IndexStore(settings.index), settings.reload_interval)
+    settle_heap()  # the loaded index out of the garbage collector's way (full collections stalled requests)
+    return engine

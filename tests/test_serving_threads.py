@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from matcher.runtime import SERVING_THREADS, configure_serving, encode_slots, serving_threads
+from matcher.runtime import SERVING_THREADS, configure_serving, encode_slots, serving_threads, settle_heap
 
 
 class Recorder:
@@ -39,3 +39,26 @@ def test_configure_serving_sizes_every_pool(monkeypatch):
     finally:  # leave the test process as it was
         for info in threadpool_info():
             threadpool_limits(limits={info["prefix"]: before.get(info["filepath"], info["num_threads"])})
+
+
+
+def test_settle_heap_freezes_the_living_and_collects_what_it_froze_before():
+    import gc
+    import weakref
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the cyclic collector frees it
+
+    try:
+        node = Node()
+        alive = weakref.ref(node)
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        del node
+        gc.collect()
+        assert alive() is not None  # frozen: out of every collection's reach (no traversal of the index)
+        settle_heap()  # e.g. after a hot swap: what was frozen and became garbage is collected
+        assert alive() is None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # leave the test process as it was

@@ -4,12 +4,11 @@ the officers' page asks for) score the demand once.
 The score table (requirements, whole-demand scores, components, candidates × requirements scores) is
 the expensive part of both operations (one search per requirement and then some). It depends only on
 the index version (one matcher per version), the demand and the visibility mask, which make the key.
-Callers get a deep copy, so a caller changing its table never changes another's.
+Callers get a copy (``ScoreTable.copy``), so a caller changing its table never changes another's.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from matcher.lru import LRU
-from matcher.matching.demand import DemandMatcher
+from matcher.matching.demand import DemandMatcher, ScoreTable
 from matcher.records import DemandProfile
 
 #: Score tables kept per matcher (per index version). One holds ≈ 100 candidates × R requirements
@@ -44,12 +43,12 @@ class TableCachingMatcher(DemandMatcher):
 
     def __init__(self, *args: Any, table_cache_size: int = SCORE_TABLE_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._tables: LRU[tuple[Any, ...], Any] = LRU(table_cache_size)
+        self._tables: LRU[tuple[Any, ...], ScoreTable] = LRU(table_cache_size)
         self._table_locks: LRU[tuple[Any, ...], threading.Lock] = LRU(4 * max(1, table_cache_size))
         self._locks_lock = threading.Lock()
 
     def score_table(self, demand: DemandProfile, visible: np.ndarray | None = None,
-                     *args: Any, **kwargs: Any) -> Any:
+                     *args: Any, **kwargs: Any) -> ScoreTable:
         key = (_demand_key(demand), _mask_key(visible), repr(args),
                repr(sorted((k, _mask_key(v) if isinstance(v, np.ndarray) else repr(v)) for k, v in kwargs.items())))
         table = self._tables.get(key)
@@ -64,4 +63,4 @@ class TableCachingMatcher(DemandMatcher):
                 if table is None:
                     table = super().score_table(demand, visible, *args, **kwargs)
                     self._tables.put(key, table)
-        return copy.deepcopy(table)
+        return table.copy()

@@ -26,12 +26,13 @@ exact RRF gives them less than ``1 / (60 + candidates)``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -99,11 +100,79 @@ class Scored:
     components: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _SampledChannel:
+    """One approximate dense channel's part of a query normalised with sampled statistics: its route number,
+    raw scores by position (NaN = not scored), the documents its statistics cover, the statistics."""
+
+    route: int
+    name: str
+    raw: np.ndarray
+    scope: np.ndarray
+    stats: ChannelStats
+
+
+@dataclass(frozen=True)
+class _FusedQuery:
+    """One query's fused scores and their parts, by document (``positions[i]`` is document i's position):
+    what :meth:`HybridRetriever.search` ranks."""
+
+    PER_DOCUMENT: ClassVar[tuple[str, ...]] = ("korean", "positions", "fused", "lexical_raw", "lexical_z",
+                                               "w_lex_eff", "dense_raw", "dense_z", "w_dense", "route")
+
+    text: str
+    korean_query: bool
+    korean: np.ndarray
+    names: list[str]
+    positions: np.ndarray
+    fused: np.ndarray
+    lexical_raw: np.ndarray
+    lexical_z: np.ndarray
+    w_lex_eff: np.ndarray
+    dense_raw: np.ndarray
+    dense_z: np.ndarray
+    w_dense: np.ndarray
+    route: np.ndarray
+    mask: np.ndarray
+    extra: np.ndarray  # the positions approximate channels scored exactly besides candidates and sample
+    sampled: list[_SampledChannel]
+
+    def top(self, rows: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` best of ``rows`` (indexes into the arrays), best first; ties by position."""
+        take = min(k, rows.size)
+        rows = rows[top_candidates(self.fused[rows], take)]  # sort only what can make the top k
+        return rows[np.lexsort((self.positions[rows], -self.fused[rows]))][:take]
+
+    def hits(self, rows: np.ndarray) -> list[Scored]:
+        """``rows`` (indexes into the arrays) as ranked documents, best first; ties by position."""
+        rows = rows[np.lexsort((self.positions[rows], -self.fused[rows]))]
+        language = "ko" if self.korean_query else "en"
+        results = []
+        for i in rows:
+            doc_route = "ko" if self.korean_query else ("en-ko" if self.korean[i] else "en-en")
+            results.append(Scored(
+                position=int(self.positions[i]),
+                score=float(self.fused[i]),
+                components={
+                    "route": doc_route,
+                    "query_language": language,
+                    "lexical": float(self.lexical_raw[i]),
+                    "lexical_norm": float(self.lexical_z[i]),
+                    "lexical_weight": float(self.w_lex_eff[i]),
+                    "dense": None if np.isnan(self.dense_raw[i]) else float(self.dense_raw[i]),
+                    "dense_norm": float(self.dense_z[i]),
+                    "dense_weight": float(self.w_dense[i]),
+                    "encoder": self.names[self.route[i]] if self.route[i] >= 0 else None,
+                },
+            ))
+        return results
+
+
 class HybridRetriever:
     """Fit on document texts; search with a query text, optional position filter and top-k.
 
-    Other modules use the public face only: :meth:`search`, :meth:`prepare`, :meth:`query_terms`,
-    :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
+    Other modules use the public face only: :meth:`search`, :meth:`search_pool`, :meth:`prepare`,
+    :meth:`query_terms`, :meth:`query_vectors`, :meth:`lexical_scores`, :meth:`lexical_bound`, :meth:`term_bounds`,
     :meth:`document_vectors`, :meth:`dense_rows`, :meth:`encoder`, :meth:`take_tokens` and the read-only
     ``config``, ``encoders``, ``analyzer``, ``primary_encoder``, ``document_count``, ``translates_queries``;
     fitting in steps (``retrieval/fitinputs.py``): :meth:`tokenize`, :meth:`embed` (with
@@ -526,6 +595,17 @@ class HybridRetriever:
         self._routes[korean_query] = routes
         return routes
 
+    def _mask(self, allowed: np.ndarray | None) -> np.ndarray:
+        """``allowed`` (boolean mask or positions; ``None``: every document) as a boolean mask of its own."""
+        if allowed is None:
+            return np.ones(self.n_, dtype=bool)
+        allowed = np.asarray(allowed)
+        if allowed.dtype == bool:
+            return allowed.copy()
+        mask = np.zeros(self.n_, dtype=bool)
+        mask[allowed.astype(np.int64)] = True
+        return mask
+
     def search(self, text: str, k: int = 10, *, allowed: np.ndarray | None = None,
                within: np.ndarray | None = None) -> list[Scored]:
         """Top ``k`` documents for ``text``; ``allowed`` (boolean mask or positions) filters before ranking.
@@ -533,17 +613,34 @@ class HybridRetriever:
         ``within`` (a boolean mask) restricts the returned documents further without changing the
         normalisation statistics, which stay those of ``allowed``: scores of a few chosen candidates that
         are comparable with the scores of a search over everything allowed."""
-        cfg = self.config
-        mask = np.ones(self.n_, dtype=bool)
-        if allowed is not None:
-            allowed = np.asarray(allowed)
-            if allowed.dtype == bool:
-                mask = allowed.copy()
-            else:
-                mask = np.zeros(self.n_, dtype=bool)
-                mask[allowed.astype(np.int64)] = True
+        mask = self._mask(allowed)
         if not mask.any() or k <= 0:
             return []
+        query = self._fuse(text, mask, within)
+        positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
+        return query.hits(query.top(positions, k))
+
+    def search_pool(self, texts: Sequence[str], k: int, *,
+                    allowed: np.ndarray | None = None) -> tuple[list[int], list[list[Scored]]]:
+        """The pool of ``texts`` — the union of each text's top ``k`` over ``allowed`` (ascending positions) —
+        and each text's hits on the whole pool (every pooled document, best first).
+
+        The same answer as ``search(text, k, allowed=allowed)`` for each text, then ``search(text, len(pool),
+        allowed=allowed, within=pool)`` for each text, with each text's work over the whole corpus done once:
+        the second pass only scores the pooled documents' dense vectors exactly (as ``within`` rows are). Each
+        text's per-document arrays (≈ 70 bytes a document) are held until the pool is scored."""
+        mask = self._mask(allowed)
+        if not texts or not mask.any() or k <= 0:
+            return [], [[] for _ in texts]
+        queries = [self._fuse(text, mask, None) for text in texts]
+        everything = np.flatnonzero(mask)
+        pool = np.unique(np.concatenate([q.top(everything, k) for q in queries]))
+        return pool.tolist(), [self._rescored(q, pool).hits(np.arange(pool.size)) for q in queries]
+
+    def _fuse(self, text: str, mask: np.ndarray, within: np.ndarray | None) -> _FusedQuery:
+        """Every document's fused score for ``text`` over ``mask`` (and the parts it was made of): the work of
+        :meth:`search` before its top k. ``within`` rows get exact dense scores (module docstring)."""
+        cfg = self.config
         normalise = NORMALISERS[cfg.normalisation]
         korean_query = self.is_korean(text)
         names, route, encoded, w_lex_eff, w_dense = self._routes_of(korean_query)
@@ -557,6 +654,7 @@ class HybridRetriever:
         extra = self._exact_extras(scores, mask, within)
         dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
         dense_z = np.zeros(self.n_)
+        sampled: list[_SampledChannel] = []
         for j, name in enumerate(names):
             routed = mask & (route == j)
             if not routed.any():
@@ -569,39 +667,50 @@ class HybridRetriever:
                 z = normalise(scores, scored)
             else:
                 z = STAT_NORMALISERS[cfg.normalisation](scores, scored, stats)
+                sampled.append(_SampledChannel(j, name, scores, scored, stats))
             # copyto with where=: the same values as boolean indexing, without building index arrays (half the time)
             np.copyto(dense_raw, scores, where=routed)
             np.copyto(dense_z, z, where=routed)
         fused = w_lex_eff * lexical_z + w_dense * dense_z
         fused[~mask] = -np.inf
+        return _FusedQuery(text, korean_query, self.korean_, names, np.arange(self.n_), fused, lexical_raw,
+                           lexical_z, w_lex_eff, dense_raw, dense_z, w_dense, route, mask, extra, sampled)
 
-        positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
-        take = min(k, positions.size)
-        keep = top_candidates(fused[positions], take)  # sort only what can make the top k
-        positions = positions[keep]
-        order = positions[np.lexsort((positions, -fused[positions]))][:take]
-        route_names = {True: "ko", False: "en"}
-        results = []
-        for pos in order:
-            doc_route = "ko" if korean_query else ("en-ko" if self.korean_[pos] else "en-en")
-            results.append(
-                Scored(
-                    position=int(pos),
-                    score=float(fused[pos]),
-                    components={
-                        "route": doc_route,
-                        "query_language": route_names[korean_query],
-                        "lexical": float(lexical_raw[pos]),
-                        "lexical_norm": float(lexical_z[pos]),
-                        "lexical_weight": float(w_lex_eff[pos]),
-                        "dense": None if np.isnan(dense_raw[pos]) else float(dense_raw[pos]),
-                        "dense_norm": float(dense_z[pos]),
-                        "dense_weight": float(w_dense[pos]),
-                        "encoder": names[route[pos]] if route[pos] >= 0 else None,
-                    },
-                )
-            )
-        return results
+    def _rescored(self, query: _FusedQuery, positions: np.ndarray) -> _FusedQuery:
+        """``query`` at ``positions`` alone (ascending, allowed), their dense scores exact in every channel
+        normalised with sampled statistics: what :meth:`_fuse` with ``within = positions`` gives them."""
+        at = {name: getattr(query, name)[positions] for name in _FusedQuery.PER_DOCUMENT}
+        if positions.size <= self.exact_rows:  # as _exact_extras takes ``within`` rows
+            for channel in query.sampled:
+                self._rescore_channel(query, channel, positions, at)
+        at["fused"] = at["w_lex_eff"] * at["lexical_z"] + at["w_dense"] * at["dense_z"]
+        return dataclasses.replace(query, **at, sampled=[])
+
+    def _rescore_channel(self, query: _FusedQuery, channel: _SampledChannel, positions: np.ndarray,
+                         at: dict[str, np.ndarray]) -> None:
+        """Channel ``channel``'s raw and normalised scores of ``positions`` (into ``at``), exact."""
+        rows, index = self.dense_[channel.name]
+        scope = channel.scope[positions]
+        raw = channel.raw[positions]
+        chosen = positions[scope]
+        # scored in one batch with the query's other exact rows, as a search with ``within`` scores them: an
+        # index scoring by a matrix product (IVF) may round a row differently in another batch
+        batch = np.union1d(query.extra, chosen)
+        batch = batch[channel.scope[batch]]
+        scores = index.scores(self.query_vectors(channel.name, [query.text])[0], self._local_rows(rows, batch))
+        exact = scores[np.searchsorted(batch, chosen)]
+        raw[scope] = exact
+        stats = channel.stats
+        if self.config.normalisation == "minmax":  # the lowest and highest of every allowed document scored
+            everything = channel.raw.copy()
+            everything[chosen] = exact
+            known = everything[channel.scope]
+            known = known[~np.isnan(known)]
+            if known.size:
+                stats = dataclasses.replace(stats, low=float(known.min()), high=float(known.max()))
+        routed = at["route"] == channel.route
+        at["dense_raw"][routed] = raw[routed]
+        at["dense_z"][routed] = STAT_NORMALISERS[self.config.normalisation](raw, scope, stats)[routed]
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: Path) -> dict[str, Any]:
