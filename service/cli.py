@@ -23,13 +23,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.settings import ServiceSettings
 
     workers = settings_from_env(workers=args.workers).workers
+    settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
     if workers == 1:
-        settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", workers=1)
         return 0
     # Several processes on one port: uvicorn spawns each and each calls the factory, which reads the settings
-    # from the environment, so the command line's choices travel there (checked here first, once).
-    ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
+    # from the environment, so the command line's choices (checked above) travel there.
     given = {"index": str(Path(args.index).resolve()), "encoder": args.encoder,
              "keys_file": str(args.keys_file.resolve()) if args.keys_file else None}
     os.environ.update({env_name(k): v for k, v in given.items() if v})
