@@ -22,7 +22,9 @@ Parts (``--skip`` any of ``build,inprocess,service,ann``):
    appended, so no query cache answers): p50/p99 of ``Searcher.search(q, 10)``.
 3. **service** — ``matcher serve`` (``bench/load.py``'s start-up, fresh officer key): seconds from spawn until
    ``/health`` answers, the server's RSS after start and after each run, then ``bench/load.py``'s ``drive`` with
-   never-seen texts: search at each of ``--clients``, match and bundles at the first (``--endpoints``);
+   never-seen texts: search at each of ``--clients``, match and bundles at the first (``--endpoints``); with
+   each run the server's CPU ms a request (all its processes: a figure contention inflates far less than
+   latency), the client's, and each worker's share of the server's CPU (are the workers evenly loaded?);
    ``--py-spy FILE`` launches the server under py-spy and summarises where its busy samples went.
 4. **ann** — every dense channel of the index (vectors read from the version's files, as the flat/exact
    backends keep them): FAISS flat (exact, the ground truth) vs ``create_index("hnsw"|"ivf")`` at their
@@ -40,6 +42,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import subprocess
@@ -124,6 +127,36 @@ def proc_memory_mb(pid: int) -> dict[str, int]:
         rss += int(fields["VmRSS"].split()[0])
         peak += int(fields["VmHWM"].split()[0])
     return {"rss_mb": rss // 1024, "peak_rss_mb": peak // 1024}
+
+
+def proc_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of process ``pid`` and of each of its descendants, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for each in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        out[each] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_per_request(before: dict[int, float], after: dict[int, float], client: tuple[float, float],
+                    requests: int) -> dict[str, Any]:
+    """The server's CPU ms a request (every process of it), the driving client's, and each process's share of
+    the server's CPU (how evenly the workers were loaded): contention inflates latency, much less CPU time."""
+    spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    total = sum(spent.values())
+    busy = sorted((v for v in spent.values() if v > 0.05 * total), reverse=True) if total else []
+    return {"server_cpu_ms_per_request": round(1000 * total / max(requests, 1), 2),
+            "client_cpu_ms_per_request": round(1000 * (client[1] - client[0]) / max(requests, 1), 2),
+            "server_cpu_share_by_process": [round(v / total, 2) for v in busy]}
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def dir_bytes(path: Path) -> int:
@@ -370,15 +403,19 @@ def api(index: Path, clients: Sequence[int], endpoints: Sequence[str], duration:
                 if warmup > 0:
                     loadbench.drive(base, key, texts, n, warmup, top_k, endpoint=endpoint, fresh=True, counter=counter)
                 load_before = os.getloadavg()[0]
+                cpu_before, client_before = proc_cpu_seconds(pid), own_cpu_seconds()
                 result = loadbench.drive(base, key, texts, n, duration, top_k, endpoint=endpoint, fresh=True,
                                          counter=counter)
+                cpu = cpu_per_request(cpu_before, proc_cpu_seconds(pid), (client_before, own_cpu_seconds()),
+                                      result["requests"])
                 keep = ("requests", "errors", "rps", "p50_ms", "p90_ms", "p99_ms", "max_ms",
                         "p50_ms_korean_texts", "p50_ms_english_texts")
-                out[f"{endpoint}_{n}_clients"] = {**{k: result[k] for k in keep},
+                out[f"{endpoint}_{n}_clients"] = {**{k: result[k] for k in keep}, **cpu,
                                                   "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                                                   "server_memory_after": proc_memory_mb(pid)}
                 say(f"{endpoint} × {n} clients: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
-                    f"{result['rps']} req/s, errors {result['errors']}")
+                    f"{result['rps']} req/s, errors {result['errors']}, server CPU "
+                    f"{cpu['server_cpu_ms_per_request']} ms a request {cpu['server_cpu_share_by_process']}")
             out["memory_after_load"] = proc_memory_mb(pid)
         finally:
             if profile is not None:

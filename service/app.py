@@ -14,6 +14,7 @@ routers of ``service/routes/`` (whose inputs come from ``service/deps.py``).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from fastapi_offline import FastAPIOffline
 
 from matcher.keys import KeyStore
 from service.audit import AuditLog, AuditMiddleware
+from service.balance import LOAD_FILE_VARIABLE, BalanceMiddleware, WorkerLoad
 from service.errors import install_error_handlers
 from service.lease import LeaseKeeper
 from service.limits import GuardMiddleware
@@ -41,10 +43,13 @@ log = logging.getLogger("matcher.service")
 def create_app_from_env() -> FastAPI:
     """:func:`create_app` with the settings of the ``MATCHER_*`` variables: the factory each process of
     ``matcher serve --workers N`` calls."""
-    return create_app(ServiceSettings.from_env())
+    load_file = os.environ.get(LOAD_FILE_VARIABLE)
+    return create_app(ServiceSettings.from_env(), balance=WorkerLoad.join(Path(load_file)) if load_file else None)
 
 
-def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings, engine: Engine | None = None, *, balance: WorkerLoad | None = None) -> FastAPI:
+    """The app over ``settings``' index (or ``engine``); ``balance``: this worker's slot among several
+    (``matcher serve --workers N``), so it hands a connection back when it is the loaded one."""
     engine = engine or load_engine(settings)
     keys = KeyStore(settings.keys_file, settings.database_url, touch_in_background=True)
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
@@ -91,6 +96,8 @@ def create_app(settings: ServiceSettings, engine: Engine | None = None) -> FastA
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes, keys=lambda: app.state.keys)
     if audit is not None:
         app.add_middleware(AuditMiddleware, audit=audit, queries=settings.audit_queries)
+    if balance is not None:  # outermost: every request counts while it is in flight
+        app.add_middleware(BalanceMiddleware, load=balance)
 
     for router in ROUTERS:  # service/routes/: one module per area, their inputs from service/deps.py
         app.include_router(router)

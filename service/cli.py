@@ -9,31 +9,42 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from matcher import cli
 from matcher.settings import env_name, settings_from_env
 
+#: uvicorn's C parser and libuv loop (declared dependencies), named so a missing one fails at start rather
+#: than silently falling back to h11 on asyncio, 0.6 ms more CPU a request (bench/README.md)
+SERVER_OPTIONS = {"log_level": "info", "http": "httptools", "loop": "asyncio" if sys.platform == "win32" else "uvloop"}
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.balance import LOAD_FILE_VARIABLE, create_load_file
     from service.settings import ServiceSettings
 
     workers = settings_from_env(workers=args.workers).workers
     settings = ServiceSettings.from_env(index=Path(args.index), encoder=args.encoder, keys_file=args.keys_file)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", workers=1)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, workers=1, **SERVER_OPTIONS)
         return 0
     # Several processes on one port: uvicorn spawns each and each calls the factory, which reads the settings
     # from the environment, so the command line's choices (checked above) travel there.
     given = {"index": str(Path(args.index).resolve()), "encoder": args.encoder,
              "keys_file": str(args.keys_file.resolve()) if args.keys_file else None}
     os.environ.update({env_name(k): v for k, v in given.items() if v})
-    uvicorn.run("service.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                log_level="info", workers=workers)
+    load_file = create_load_file(workers)  # the workers' requests in flight, so a loaded one sheds a connection
+    os.environ[LOAD_FILE_VARIABLE] = str(load_file)
+    try:
+        uvicorn.run("service.app:create_app_from_env", factory=True, host=args.host, port=args.port,
+                    workers=workers, **SERVER_OPTIONS)
+    finally:
+        load_file.unlink(missing_ok=True)
     return 0
 
 
