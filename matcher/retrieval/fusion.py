@@ -14,7 +14,8 @@ Documents outside ``mask`` get 0. Measured on the dev sets, z-scores fuse best (
 approximate dense channels score a fixed sample of their documents exactly per query and normalise
 their candidates with the sample's statistics; documents they did not score (NaN) get ``stats.fill``.
 ``zscore(s, m)`` is ``zscore_with(s, m, describe(s[valid]))`` (``zscore_reference``; ``zscore`` computes the
-same values in fewer passes), so the two agree exactly on the same scores. ``rrf`` needs ranks, not statistics: it has no ``_with`` form.
+same values in fewer passes), so the two agree exactly on the same scores. ``rrf`` needs ranks, not
+statistics: it has no ``_with`` form.
 """
 
 from __future__ import annotations
