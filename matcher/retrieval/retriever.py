@@ -29,10 +29,9 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -44,7 +43,18 @@ from matcher.lru import LRU
 from matcher.retrieval.bm25 import BM25
 from matcher.retrieval.config import PipelineConfig
 from matcher.retrieval.fitinputs import DenseVectors, DocumentEmbeddings, DocumentTokens
-from matcher.retrieval.fusion import NORMALISERS, STAT_NORMALISERS, ChannelStats, describe
+from matcher.retrieval.fused import (
+    Channel,
+    FusedQuery,
+    RouteClass,
+    Scored,
+    Table,
+    fused_scores,
+    sorted_unique,
+    top_candidates,
+    top_positive,
+)
+from matcher.retrieval.fusion import NORMALISERS, STAT_NORMALISERS, ChannelStats, describe, zscore_reference
 from matcher.retrieval.querycache import QUERY_TERMS_CACHE_SIZE, QueryVectorCache, default_query_cache
 from matcher.retrieval.sample import DEFAULT_SAMPLE_SIZE, StatsSample, sample_rows
 from matcher.retrieval.translate import TermTranslator, content_words, korean_vocabulary
@@ -59,28 +69,6 @@ EXACT_ROWS_LIMIT = 20_000
 MIN_SAMPLE_ALLOWED = 256
 
 
-def top_candidates(values: np.ndarray, take: int) -> np.ndarray:
-    """Indexes of the ``values`` that can make the top ``take``: every value ≥ the take-th largest (its ties
-    kept), unordered. A threshold from a strided subsample first cuts the array to a few times ``take``:
-    ``np.partition`` degrades on many equal values (100,000 fused scores of which most share an
-    approximate channel's estimate: 21 ms against 0.8 ms), the subsample's few do not."""
-    n = values.size
-    if take <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if take >= n:
-        return np.arange(n)
-    keep = np.arange(n)
-    if n > 4 * take:
-        step = max(1, n // 1024)
-        sub = values[::step]
-        rank = min(sub.size, -(-4 * take // step))  # ≈ 4·take values of the whole array lie above it
-        above = np.flatnonzero(values >= np.partition(sub, sub.size - rank)[sub.size - rank])
-        if above.size >= take:  # else fewer than expected lie above the threshold: the whole array
-            keep = above
-    kept = values[keep]
-    return keep[kept >= np.partition(kept, kept.size - take)[kept.size - take]]
-
-
 class _Routes(NamedTuple):
     """How every document is scored for queries of one language (:meth:`HybridRetriever._routes_of`)."""
 
@@ -89,83 +77,19 @@ class _Routes(NamedTuple):
     encoded: list[np.ndarray]
     w_lex_eff: np.ndarray
     w_dense: np.ndarray
+    routed: list[np.ndarray]  # routed[j]: route == j
+    classes: list[RouteClass]
 
 
-@dataclass(frozen=True)
-class Scored:
-    """One ranked document: position, fused score and the parts it was made of."""
+class _DenseScores(NamedTuple):
+    """One dense channel's scores of a query (:meth:`HybridRetriever._dense_scores`): raw scores by position (NaN
+    = not scored); for sampled statistics the positions scored, the sample's scores they come
+    from and the ANN candidates' scores (else ``None``)."""
 
-    position: int
-    score: float
-    components: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _SampledChannel:
-    """One approximate dense channel's part of a query normalised with sampled statistics: its route number,
-    raw scores by position (NaN = not scored), the documents its statistics cover, the statistics."""
-
-    route: int
-    name: str
     raw: np.ndarray
-    scope: np.ndarray
-    stats: ChannelStats
-
-
-@dataclass(frozen=True)
-class _FusedQuery:
-    """One query's fused scores and their parts, by document (``positions[i]`` is document i's position):
-    what :meth:`HybridRetriever.search` ranks."""
-
-    PER_DOCUMENT: ClassVar[tuple[str, ...]] = ("korean", "positions", "fused", "lexical_raw", "lexical_z",
-                                               "w_lex_eff", "dense_raw", "dense_z", "w_dense", "route")
-
-    text: str
-    korean_query: bool
-    korean: np.ndarray
-    names: list[str]
-    positions: np.ndarray
-    fused: np.ndarray
-    lexical_raw: np.ndarray
-    lexical_z: np.ndarray
-    w_lex_eff: np.ndarray
-    dense_raw: np.ndarray
-    dense_z: np.ndarray
-    w_dense: np.ndarray
-    route: np.ndarray
-    mask: np.ndarray
-    extra: np.ndarray  # the positions approximate channels scored exactly besides candidates and sample
-    sampled: list[_SampledChannel]
-
-    def top(self, rows: np.ndarray, k: int) -> np.ndarray:
-        """The ``k`` best of ``rows`` (indexes into the arrays), best first; ties by position."""
-        take = min(k, rows.size)
-        rows = rows[top_candidates(self.fused[rows], take)]  # sort only what can make the top k
-        return rows[np.lexsort((self.positions[rows], -self.fused[rows]))][:take]
-
-    def hits(self, rows: np.ndarray) -> list[Scored]:
-        """``rows`` (indexes into the arrays) as ranked documents, best first; ties by position."""
-        rows = rows[np.lexsort((self.positions[rows], -self.fused[rows]))]
-        language = "ko" if self.korean_query else "en"
-        results = []
-        for i in rows:
-            doc_route = "ko" if self.korean_query else ("en-ko" if self.korean[i] else "en-en")
-            results.append(Scored(
-                position=int(self.positions[i]),
-                score=float(self.fused[i]),
-                components={
-                    "route": doc_route,
-                    "query_language": language,
-                    "lexical": float(self.lexical_raw[i]),
-                    "lexical_norm": float(self.lexical_z[i]),
-                    "lexical_weight": float(self.w_lex_eff[i]),
-                    "dense": None if np.isnan(self.dense_raw[i]) else float(self.dense_raw[i]),
-                    "dense_norm": float(self.dense_z[i]),
-                    "dense_weight": float(self.w_dense[i]),
-                    "encoder": self.names[self.route[i]] if self.route[i] >= 0 else None,
-                },
-            ))
-        return results
+    known: np.ndarray | None = None  # (some may repeat)
+    sample: np.ndarray | None = None
+    candidates: np.ndarray | None = None
 
 
 class HybridRetriever:
@@ -487,10 +411,9 @@ class HybridRetriever:
             return None
         return self.bm25_.score_weighted(self.query_terms(text))
 
-    def _dense_scores(self, name: str, text: str, mask: np.ndarray,
-                      extra: np.ndarray) -> tuple[np.ndarray, ChannelStats | None]:
-        """Channel ``name``'s raw scores by position (NaN = not scored) over the documents in ``mask``, and
-        the statistics to normalise them with when they are not the full distribution's (else ``None``).
+    def _dense_scores(self, name: str, text: str, mask: np.ndarray, extra: np.ndarray) -> _DenseScores:
+        """Channel ``name``'s raw scores by position (NaN = not scored) over the documents in ``mask`` and, when
+        they are not the full distribution's, what :meth:`_sampled_stats` normalises them with.
         ``extra``: positions an approximate channel scores exactly besides its candidates (module docstring)."""
         rows, index = self.dense_[name]
         out = np.full(self.n_, np.nan, dtype=np.float32)
@@ -498,27 +421,32 @@ class HybridRetriever:
         if index.exact:
             matrix = index.matrix()
             out[rows] = matrix @ q if matrix is not None else index.vectors(np.arange(rows.size)) @ q
-            return out, None
-        local = np.flatnonzero(mask[rows])
-        filtered = local.size < rows.size
-        if filtered and local.size <= self.exact_rows:  # a small filtered set: exactly, from stored vectors
+            return _DenseScores(out)
+        in_mask = mask if rows.size == self.n_ else mask[rows]  # every document: row i is position i
+        filtered = int(np.count_nonzero(in_mask)) < rows.size
+        local = np.flatnonzero(in_mask) if filtered else None
+        if local is not None and local.size <= self.exact_rows:  # a small filtered set: exactly, from stored vectors
             out[rows[local]] = index.scores(q, local)
-            return out, None
-        scores, found = index.search(q[None, :], self.config.candidates, allowed=local if filtered else None)
+            return _DenseScores(out)
+        scores, found = index.search(q[None, :], self.config.candidates, allowed=local)
         keep = found[0] >= 0
         candidates = scores[0][keep]
-        out[rows[found[0][keep]]] = candidates
+        found_rows = rows[found[0][keep]]
+        out[found_rows] = candidates
         sample = self.samples_.get(name)
         if sample is None or not len(sample) or self.config.normalisation not in STAT_NORMALISERS:
-            return out, None  # candidates alone: their ranks (rrf), the floor for the rest
+            return _DenseScores(out)  # candidates alone: their ranks (rrf), the floor for the rest
         sample_scores = sample.scores(q)
-        out[rows[sample.rows]] = sample_scores
-        extra_rows = self._local_rows(rows, extra)
-        if extra_rows.size:
-            out[rows[extra_rows]] = index.scores(q, extra_rows)
-        allowed = mask[rows[sample.rows]]
+        sampled_rows = rows[sample.rows]
+        out[sampled_rows] = sample_scores
+        extra_local = self._local_rows(rows, extra)
+        extra_rows = rows[extra_local]
+        if extra_local.size:
+            out[extra_rows] = index.scores(q, extra_local)
+        allowed = mask[sampled_rows]
         values = sample_scores[allowed] if allowed.sum() >= MIN_SAMPLE_ALLOWED else sample_scores
-        return out, self._sampled_stats(out[mask], values, candidates)
+        known = np.concatenate([found_rows, sampled_rows, extra_rows])  # repeats do no harm: not made unique
+        return _DenseScores(out, known, values, candidates)
 
     @staticmethod
     def _sampled_stats(scored: np.ndarray, sample: np.ndarray, candidates: np.ndarray) -> ChannelStats:
@@ -542,10 +470,25 @@ class HybridRetriever:
         hit[hit] = rows[local[hit]] == positions[hit]
         return local[hit]
 
-    def _exact_extras(self, lexical: np.ndarray | None, mask: np.ndarray, within: np.ndarray | None) -> np.ndarray:
+    def _exact_extras(self, lexical: np.ndarray | None, mask: np.ndarray, within: np.ndarray | None, *,
+                      everything: bool = False) -> np.ndarray:
         """Positions an approximate dense channel scores exactly besides its candidates and sample: the
         lexical channel's top ``candidates`` in ``mask`` and the ``within`` rows in ``mask`` (up to
-        ``exact_rows`` of them). Empty when no channel is approximate."""
+        ``exact_rows`` of them). Empty when no channel is approximate. ``everything``: ``mask`` allows all."""
+        if not self.samples_:
+            return np.zeros(0, dtype=np.int64)
+        parts = [np.zeros(0, dtype=np.int64)]
+        if lexical is not None:
+            parts.append(top_positive(lexical, None if everything else mask, self.config.candidates))
+        if within is not None:
+            chosen = np.flatnonzero(mask & np.asarray(within, dtype=bool))
+            if chosen.size <= self.exact_rows:
+                parts.append(chosen)
+        return sorted_unique(np.concatenate(parts))
+
+    def _exact_extras_plain(self, lexical: np.ndarray | None, mask: np.ndarray,
+                            within: np.ndarray | None) -> np.ndarray:
+        """:meth:`_exact_extras` over the listed lexical hits (the reference of :meth:`_fuse_plain`)."""
         if not self.samples_:
             return np.zeros(0, dtype=np.int64)
         parts = [np.zeros(0, dtype=np.int64)]
@@ -589,11 +532,27 @@ class HybridRetriever:
         has_dense = route >= 0
         w_dense = np.where(has_dense, 1.0 - w_lex, 0.0)
         w_lex_eff = np.where(has_dense, w_lex, 1.0 if self.bm25_ is not None else 0.0)
-        for array in (route, w_dense, w_lex_eff, *encoded):
+        routed = [route == j for j in range(len(names))]
+        classes = self._route_classes(route, routed, encoded, w_lex_eff, w_dense)
+        for array in (route, w_dense, w_lex_eff, *encoded, *routed, *(c.members for c in classes)):
             array.flags.writeable = False
-        routes = _Routes(names, route, encoded, w_lex_eff, w_dense)
+        routes = _Routes(names, route, encoded, w_lex_eff, w_dense, routed, classes)
         self._routes[korean_query] = routes
         return routes
+
+    @staticmethod
+    def _route_classes(route: np.ndarray, routed: list[np.ndarray], encoded: list[np.ndarray], w_lex_eff: np.ndarray,
+                       w_dense: np.ndarray) -> list[RouteClass]:
+        """The documents grouped by what their fused score is made of where no dense channel scored them:
+        route, whether the route's encoder embeds them, weights (``fused.RouteClass``; one to three groups)."""
+        scoped = np.zeros(route.size, dtype=bool)
+        for j, rows in enumerate(encoded):
+            scoped |= routed[j] & rows
+        keys = np.column_stack([route.astype(np.float64), scoped, w_lex_eff, w_dense])
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        return [RouteClass(np.flatnonzero(inverse == c), int(key[0]), bool(key[1]), float(key[2]), float(key[3]))
+                for c, key in enumerate(unique)]
 
     def _mask(self, allowed: np.ndarray | None) -> np.ndarray:
         """``allowed`` (boolean mask or positions; ``None``: every document) as a boolean mask of its own."""
@@ -617,8 +576,7 @@ class HybridRetriever:
         if not mask.any() or k <= 0:
             return []
         query = self._fuse(text, mask, within)
-        positions = np.flatnonzero(mask if within is None else mask & np.asarray(within, dtype=bool))
-        return query.hits(query.top(positions, k))
+        return query.table(query.top(k, within)).hits()
 
     def search_pool(self, texts: Sequence[str], k: int, *,
                     allowed: np.ndarray | None = None) -> tuple[list[int], list[list[Scored]]]:
@@ -628,74 +586,111 @@ class HybridRetriever:
         The same answer as ``search(text, k, allowed=allowed)`` for each text, then ``search(text, len(pool),
         allowed=allowed, within=pool)`` for each text, with each text's work over the whole corpus done once:
         the second pass only scores the pooled documents' dense vectors exactly (as ``within`` rows are). Each
-        text's per-document arrays (≈ 70 bytes a document) are held until the pool is scored."""
+        text's per-document arrays (≈ 40 bytes a document) are held until the pool is scored."""
         mask = self._mask(allowed)
         if not texts or not mask.any() or k <= 0:
             return [], [[] for _ in texts]
         queries = [self._fuse(text, mask, None) for text in texts]
-        everything = np.flatnonzero(mask)
-        pool = np.unique(np.concatenate([q.top(everything, k) for q in queries]))
-        return pool.tolist(), [self._rescored(q, pool).hits(np.arange(pool.size)) for q in queries]
+        pool = np.unique(np.concatenate([q.top(k) for q in queries]))
+        return pool.tolist(), [self._rescored(q, pool).hits() for q in queries]
 
-    def _fuse(self, text: str, mask: np.ndarray, within: np.ndarray | None) -> _FusedQuery:
-        """Every document's fused score for ``text`` over ``mask`` (and the parts it was made of): the work of
-        :meth:`search` before its top k. ``within`` rows get exact dense scores (module docstring)."""
+    def _fuse(self, text: str, mask: np.ndarray, within: np.ndarray | None) -> FusedQuery:
+        """Every document's fused score for ``text`` over ``mask`` and what its parts are computed from: the
+        work of :meth:`search` before its top k. ``within`` rows get exact dense scores (module docstring).
+        The same scores, bit for bit, as :meth:`_fuse_plain`, in fewer passes over the documents
+        (``fused.py``)."""
         cfg = self.config
-        normalise = NORMALISERS[cfg.normalisation]
         korean_query = self.is_korean(text)
-        names, route, encoded, w_lex_eff, w_dense = self._routes_of(korean_query)
+        routes = self._routes_of(korean_query)
+        everything = bool(mask.all())
+        lexical_raw = self.lexical_scores(text)
+        if lexical_raw is None:
+            lexical_z = np.zeros(self.n_)
+        else:
+            lexical_z = NORMALISERS[cfg.normalisation](lexical_raw, mask)
+        extra = self._exact_extras(lexical_raw, mask, within, everything=everything)
+        channels = []
+        for j, name in enumerate(routes.names):
+            if not (mask & routes.routed[j]).any():
+                continue
+            # all the documents the encoder scored give its statistics, not only the routed ones: on a
+            # mixed-language corpus a route's group can be tiny
+            scope = routes.encoded[j] if everything else mask & routes.encoded[j]
+            channels.append(self._channel(j, name, text, scope, extra))
+        fused = fused_scores(routes.classes, routes.w_lex_eff, routes.w_dense, routes.route, lexical_z, channels,
+                             None if everything else mask)
+        if lexical_raw is None:
+            lexical_raw = np.zeros(self.n_, dtype=np.float32)
+        return FusedQuery(text, korean_query, routes.names, self.korean_, fused, lexical_raw, lexical_z,
+                          routes.w_lex_eff, routes.w_dense, routes.route, mask, int(np.count_nonzero(mask)), extra,
+                          channels)
 
+    def _channel(self, route: int, name: str, text: str, scope: np.ndarray, extra: np.ndarray) -> Channel:
+        """Dense channel ``name``'s part of a query over ``scope``: every document's normalised score, or
+        (sampled statistics) what to compute them from where asked."""
+        normalisation = self.config.normalisation
+        dense = self._dense_scores(name, text, scope, extra)
+        if dense.known is None:
+            return Channel(route, name, normalisation, dense.raw, scope, z=NORMALISERS[normalisation](dense.raw, scope))
+        assert dense.sample is not None and dense.candidates is not None
+        known = dense.known[scope[dense.known]]  # the allowed documents scored: min and max are exact on them
+        stats = self._sampled_stats(dense.raw[known], dense.sample, dense.candidates)
+        return Channel(route, name, normalisation, dense.raw, scope, stats=stats, known=dense.known)
+
+    def _fuse_plain(self, text: str, mask: np.ndarray, within: np.ndarray | None) -> Table:
+        """:meth:`_fuse` as whole arrays over every document, each part filled in and the fused scores summed
+        over all of them (``positions`` = every position): the reference the fast path is tested against."""
+        cfg = self.config
+        normalise = zscore_reference if cfg.normalisation == "zscore" else NORMALISERS[cfg.normalisation]
+        korean_query = self.is_korean(text)
+        names, route, encoded, w_lex_eff, w_dense = self._routes_of(korean_query)[:5]
         lexical_raw = np.zeros(self.n_, dtype=np.float32)
         lexical_z = np.zeros(self.n_)
         scores = self.lexical_scores(text)
         if scores is not None:
             lexical_raw = scores
             lexical_z = normalise(lexical_raw, mask)
-        extra = self._exact_extras(scores, mask, within)
+        extra = self._exact_extras_plain(scores, mask, within)
         dense_raw = np.full(self.n_, np.nan, dtype=np.float32)
         dense_z = np.zeros(self.n_)
-        sampled: list[_SampledChannel] = []
         for j, name in enumerate(names):
             routed = mask & (route == j)
             if not routed.any():
                 continue
-            # all the documents the encoder scored give its statistics, not only the routed ones: on a
-            # mixed-language corpus a route's group can be tiny
             scored = mask & encoded[j]
-            scores, stats = self._dense_scores(name, text, scored, extra)
-            if stats is None:
-                z = normalise(scores, scored)
+            dense = self._dense_scores(name, text, scored, extra)
+            if dense.known is None:
+                z = normalise(dense.raw, scored)
             else:
-                z = STAT_NORMALISERS[cfg.normalisation](scores, scored, stats)
-                sampled.append(_SampledChannel(j, name, scores, scored, stats))
-            # copyto with where=: the same values as boolean indexing, without building index arrays (half the time)
-            np.copyto(dense_raw, scores, where=routed)
+                assert dense.sample is not None and dense.candidates is not None
+                stats = self._sampled_stats(dense.raw[scored], dense.sample, dense.candidates)
+                z = STAT_NORMALISERS[cfg.normalisation](dense.raw, scored, stats)
+            np.copyto(dense_raw, dense.raw, where=routed)
             np.copyto(dense_z, z, where=routed)
         fused = w_lex_eff * lexical_z + w_dense * dense_z
         fused[~mask] = -np.inf
-        return _FusedQuery(text, korean_query, self.korean_, names, np.arange(self.n_), fused, lexical_raw,
-                           lexical_z, w_lex_eff, dense_raw, dense_z, w_dense, route, mask, extra, sampled)
+        return Table(text, korean_query, names, np.arange(self.n_), self.korean_, fused, lexical_raw, lexical_z,
+                     w_lex_eff, dense_raw, dense_z, w_dense, route)
 
-    def _rescored(self, query: _FusedQuery, positions: np.ndarray) -> _FusedQuery:
+    def _rescored(self, query: FusedQuery, positions: np.ndarray) -> Table:
         """``query`` at ``positions`` alone (ascending, allowed), their dense scores exact in every channel
         normalised with sampled statistics: what :meth:`_fuse` with ``within = positions`` gives them."""
-        at = {name: getattr(query, name)[positions] for name in _FusedQuery.PER_DOCUMENT}
+        table = query.table(positions)
         if positions.size <= self.exact_rows:  # as _exact_extras takes ``within`` rows
             for channel in query.sampled:
-                self._rescore_channel(query, channel, positions, at)
-        at["fused"] = at["w_lex_eff"] * at["lexical_z"] + at["w_dense"] * at["dense_z"]
-        return dataclasses.replace(query, **at, sampled=[])
+                self._rescore_channel(query, channel, positions, table)
+        return table.refused()
 
-    def _rescore_channel(self, query: _FusedQuery, channel: _SampledChannel, positions: np.ndarray,
-                         at: dict[str, np.ndarray]) -> None:
-        """Channel ``channel``'s raw and normalised scores of ``positions`` (into ``at``), exact."""
+    def _rescore_channel(self, query: FusedQuery, channel: Channel, positions: np.ndarray, table: Table) -> None:
+        """Channel ``channel``'s raw and normalised scores of ``positions`` (into ``table``), exact."""
+        assert channel.stats is not None
         rows, index = self.dense_[channel.name]
         scope = channel.scope[positions]
         raw = channel.raw[positions]
         chosen = positions[scope]
         # scored in one batch with the query's other exact rows, as a search with ``within`` scores them: an
         # index scoring by a matrix product (IVF) may round a row differently in another batch
-        batch = np.union1d(query.extra, chosen)
+        batch = sorted_unique(np.concatenate([query.extra, chosen]))  # np.union1d's values
         batch = batch[channel.scope[batch]]
         scores = index.scores(self.query_vectors(channel.name, [query.text])[0], self._local_rows(rows, batch))
         exact = scores[np.searchsorted(batch, chosen)]
@@ -708,9 +703,9 @@ class HybridRetriever:
             known = known[~np.isnan(known)]
             if known.size:
                 stats = dataclasses.replace(stats, low=float(known.min()), high=float(known.max()))
-        routed = at["route"] == channel.route
-        at["dense_raw"][routed] = raw[routed]
-        at["dense_z"][routed] = STAT_NORMALISERS[self.config.normalisation](raw, scope, stats)[routed]
+        routed = table.route == channel.route
+        table.dense_raw[routed] = raw[routed]
+        table.dense_z[routed] = STAT_NORMALISERS[self.config.normalisation](raw, scope, stats)[routed]
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: Path) -> dict[str, Any]:
