@@ -49,6 +49,7 @@ from typing import Any, Self
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from matcher.errors import ConfigError, InputFileError, ValidationError
 from matcher.files import atomic_write_json
@@ -333,12 +334,18 @@ class PatentGrouper:
     def _cluster(self, x: np.ndarray, k: int, prev: list[Group]) -> np.ndarray:
         if k == 1:
             return np.zeros(x.shape[0], dtype=np.int64)
-        init = self._warm_init(x, k, prev) if self.warm_start and prev else None
-        if init is None:
-            km = KMeans(n_clusters=k, n_init=_N_INIT, random_state=int(self.random_state))
-        else:
-            km = KMeans(n_clusters=k, init=init, n_init=1, random_state=int(self.random_state))
-        return np.asarray(km.fit_predict(x), dtype=np.int64)
+        # One BLAS thread: KMeans's Lloyd steps already run one BLAS thread per OpenMP chunk, and what is
+        # left to BLAS — k-means++ seeding, a few candidates against every row, and the warm start — is
+        # products too small to share: OpenBLAS's second thread spin-waits for a core. Measured on the real
+        # corpus (1,824 rows, k = 30, 2 cores, bench/README.md): 0.7–12.8 s with 2 threads under load,
+        # 0.24–0.29 s with 1; the same labels.
+        with threadpool_limits(limits=1, user_api="blas"):
+            init = self._warm_init(x, k, prev) if self.warm_start and prev else None
+            if init is None:
+                km = KMeans(n_clusters=k, n_init=_N_INIT, random_state=int(self.random_state))
+            else:
+                km = KMeans(n_clusters=k, init=init, n_init=1, random_state=int(self.random_state))
+            return np.asarray(km.fit_predict(x), dtype=np.int64)
 
     @staticmethod
     def _warm_init(x: np.ndarray, k: int, prev: list[Group]) -> np.ndarray | None:
