@@ -382,9 +382,18 @@ def _id_sort_key(group_id: str) -> tuple[int, int, str]:
     return (0, int(match.group(1)), group_id) if match else (1, 0, group_id)
 
 
+def _kept_counts(tokens: Iterable[str]) -> Counter[str]:
+    """Occurrences of the tokens :func:`_keep_token` keeps: counted first, each distinct token judged once
+    (a group's 10,000s of tokens are a few thousand distinct ones)."""
+    counts = Counter(tokens)
+    for token in [t for t in counts if not _keep_token(t)]:
+        del counts[token]
+    return counts
+
+
 def _ctfidf_terms(group_tokens: list[list[str]], n_terms: int) -> list[list[str]]:
     """Top ``n_terms`` terms per group by c-TF-IDF (ties broken by the term)."""
-    counts = [Counter(t for t in toks if _keep_token(t)) for toks in group_tokens]
+    counts = [_kept_counts(toks) for toks in group_tokens]
     total: Counter[str] = Counter()
     for c in counts:
         total.update(c)
