@@ -221,9 +221,13 @@ def tokenize_and_embed(technologies: Sequence[Technology], retriever: HybridRetr
                        ) -> tuple[StageResult[DocumentTokens], StageResult[DocumentEmbeddings]]:
     """Stages 1 and 2 with the same outputs as :func:`tokenize` then :func:`embed`, the document vectors
     computed while the texts are analysed: the documents need no tokens, only the translator's vocabulary
-    does (embedded once both are done). Kiwi's worker pool and the encoders' kernels release the GIL, so on
-    a machine of ``threads`` ≥ 2 (default :func:`matcher.runtime.cpu_threads`) the two fill each other's
-    idle time; with one thread, or nothing to overlap, the stages run one after the other."""
+    does (embedded once both are done). On a machine of ``threads`` ≥ 2 (default
+    :func:`matcher.runtime.cpu_threads`); with one thread, or nothing to overlap, the stages run one after the
+    other. Measured on the real corpus (bench/README.md): as fast as one after the other on a quiet 2-core
+    machine (Kiwi's model load and first analysis hold the GIL 2.7 s, and both sides turn results into Python
+    objects under it), faster when other work shares the cores. In a child process instead of a thread the
+    analysis no longer contends for the GIL, but the build then loads Kiwi twice (the version's check
+    analyses a query here): slower."""
     from matcher.runtime import cpu_threads
 
     if (threads or cpu_threads()) < 2 or not retriever.config.lexical or not retriever.config.encoders:
