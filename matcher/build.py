@@ -183,8 +183,8 @@ def stage_build(
         retriever = HybridRetriever(pipeline, loaded)
         key = build_stages.build_key(technologies, pipeline, loaded)
         with open_staging(Path(index_dir), key) as staging:
-            tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress, cache=token_cache)
-            vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
+            tokens, vectors = build_stages.tokenize_and_embed(technologies, retriever, staging, progress=progress,
+                                                              cache=token_cache)
     finally:
         cache.close()
         token_cache.close()
@@ -236,9 +236,8 @@ def build_index(
         with open_staging(Path(index_dir), key) as staging:
             try:
                 retriever = HybridRetriever(pipeline, loaded, backend=backend)
-                tokens = build_stages.tokenize(technologies, retriever, staging, progress=progress,
-                                               cache=token_cache)
-                vectors = build_stages.embed(technologies, tokens.value, retriever, staging, progress=progress)
+                tokens, vectors = build_stages.tokenize_and_embed(technologies, retriever, staging,
+                                                                  progress=progress, cache=token_cache)
                 build_stages.index(technologies, tokens.value, vectors.value, retriever)
             finally:
                 cache.close()

@@ -35,6 +35,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -175,12 +176,10 @@ def _vectors(staging: BuildStaging, stem: str, encoder: Encoder, describe: dict[
     return vectors
 
 
-def embed(technologies: Sequence[Technology], tokens: DocumentTokens, retriever: HybridRetriever,
-          staging: BuildStaging, *, progress: bool = False) -> StageResult[DocumentEmbeddings]:
-    """Stage 2: every dense channel's document vectors (and the translator's vocabulary vectors), each
-    from staging when there for the same encoder, ids and texts."""
+def _embed_documents(technologies: Sequence[Technology], retriever: HybridRetriever, staging: BuildStaging,
+                     progress: bool, totals: _Totals) -> dict[str, DenseVectors]:
+    """Every dense channel's document vectors (the part of stage 2 that needs no tokens)."""
     texts = [t.text for t in technologies]
-    totals = _Totals()
     dense: dict[str, DenseVectors] = {}
     for name in retriever.config.encoders:
         encoder = retriever.encoder(name)
@@ -190,16 +189,58 @@ def embed(technologies: Sequence[Technology], tokens: DocumentTokens, retriever:
                     "role": "document", "ids": [technologies[i].id for i in rows], "texts": _digest(chosen)}
         vectors = _vectors(staging, encoder_file(name), encoder, describe, chosen, progress, totals, name)
         dense[name] = DenseVectors(rows, vectors)
-    vocabulary = retriever.translation_vocabulary(texts, tokens)
-    vocab_vectors = None
+    return dense
+
+
+def _embed_vocabulary(technologies: Sequence[Technology], tokens: DocumentTokens, retriever: HybridRetriever,
+                      staging: BuildStaging, totals: _Totals) -> np.ndarray | None:
+    """The translator vocabulary's vectors through the multilingual encoder (``None`` without a translator)."""
+    vocabulary = retriever.translation_vocabulary([t.text for t in technologies], tokens)
     multi = retriever.config.dense_multi
-    if vocabulary and multi:
-        encoder = retriever.encoder(multi)
-        describe = {"encoder": multi, "key": encoder.identity.key, "dimension": encoder.dimension,
-                    "role": "vocabulary", "terms": _digest(vocabulary)}
-        vocab_vectors = _vectors(staging, encoder_file(multi) + ".vocabulary", encoder, describe, vocabulary,
-                                 False, totals, f"{multi} vocabulary")
+    if not (vocabulary and multi):
+        return None
+    encoder = retriever.encoder(multi)
+    describe = {"encoder": multi, "key": encoder.identity.key, "dimension": encoder.dimension,
+                "role": "vocabulary", "terms": _digest(vocabulary)}
+    return _vectors(staging, encoder_file(multi) + ".vocabulary", encoder, describe, vocabulary, False, totals,
+                    f"{multi} vocabulary")
+
+
+def embed(technologies: Sequence[Technology], tokens: DocumentTokens, retriever: HybridRetriever,
+          staging: BuildStaging, *, progress: bool = False) -> StageResult[DocumentEmbeddings]:
+    """Stage 2: every dense channel's document vectors (and the translator's vocabulary vectors), each
+    from staging when there for the same encoder, ids and texts."""
+    totals = _Totals()
+    dense = _embed_documents(technologies, retriever, staging, progress, totals)
+    vocab_vectors = _embed_vocabulary(technologies, tokens, retriever, staging, totals)
     return StageResult(DocumentEmbeddings(dense, vocab_vectors), totals.outputs, totals.reused, totals.computed)
+
+
+def tokenize_and_embed(technologies: Sequence[Technology], retriever: HybridRetriever, staging: BuildStaging, *,
+                       progress: bool = False, cache: TokenCache | None = None, threads: int | None = None,
+                       ) -> tuple[StageResult[DocumentTokens], StageResult[DocumentEmbeddings]]:
+    """Stages 1 and 2 with the same outputs as :func:`tokenize` then :func:`embed`, the document vectors
+    computed while the texts are analysed: the documents need no tokens, only the translator's vocabulary
+    does (embedded once both are done). On a machine of ``threads`` ≥ 2 (default
+    :func:`matcher.runtime.cpu_threads`); with one thread, or nothing to overlap, the stages run one after the
+    other. Measured on the real corpus (bench/README.md): as fast as one after the other on a quiet 2-core
+    machine (Kiwi's model load and first analysis hold the GIL 2.7 s, and both sides turn results into Python
+    objects under it), faster when other work shares the cores. In a child process instead of a thread the
+    analysis no longer contends for the GIL, but the build then loads Kiwi twice (the version's check
+    analyses a query here): slower."""
+    from matcher.runtime import cpu_threads
+
+    if (threads or cpu_threads()) < 2 or not retriever.config.lexical or not retriever.config.encoders:
+        tokens = tokenize(technologies, retriever, staging, progress=progress, cache=cache)
+        return tokens, embed(technologies, tokens.value, retriever, staging, progress=progress)
+    totals = _Totals()
+    with ThreadPoolExecutor(1, thread_name_prefix="build-tokenize") as pool:
+        pending = pool.submit(tokenize, technologies, retriever, staging, progress=progress, cache=cache)
+        dense = _embed_documents(technologies, retriever, staging, progress, totals)
+        tokens = pending.result()
+    vocab_vectors = _embed_vocabulary(technologies, tokens.value, retriever, staging, totals)
+    vectors = StageResult(DocumentEmbeddings(dense, vocab_vectors), totals.outputs, totals.reused, totals.computed)
+    return tokens, vectors
 
 
 def index(technologies: Sequence[Technology], tokens: DocumentTokens, embeddings: DocumentEmbeddings,

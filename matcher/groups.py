@@ -49,6 +49,7 @@ from typing import Any, Self
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 from matcher.errors import ConfigError, InputFileError, ValidationError
 from matcher.files import atomic_write_json
@@ -333,12 +334,18 @@ class PatentGrouper:
     def _cluster(self, x: np.ndarray, k: int, prev: list[Group]) -> np.ndarray:
         if k == 1:
             return np.zeros(x.shape[0], dtype=np.int64)
-        init = self._warm_init(x, k, prev) if self.warm_start and prev else None
-        if init is None:
-            km = KMeans(n_clusters=k, n_init=_N_INIT, random_state=int(self.random_state))
-        else:
-            km = KMeans(n_clusters=k, init=init, n_init=1, random_state=int(self.random_state))
-        return np.asarray(km.fit_predict(x), dtype=np.int64)
+        # One BLAS thread: KMeans's Lloyd steps already run one BLAS thread per OpenMP chunk, and what is
+        # left to BLAS — k-means++ seeding, a few candidates against every row, and the warm start — is
+        # products too small to share: OpenBLAS's second thread spin-waits for a core. Measured on the real
+        # corpus (1,824 rows, k = 30, 2 cores, bench/README.md): 0.7–12.8 s with 2 threads under load,
+        # 0.24–0.29 s with 1; the same labels.
+        with threadpool_limits(limits=1, user_api="blas"):
+            init = self._warm_init(x, k, prev) if self.warm_start and prev else None
+            if init is None:
+                km = KMeans(n_clusters=k, n_init=_N_INIT, random_state=int(self.random_state))
+            else:
+                km = KMeans(n_clusters=k, init=init, n_init=1, random_state=int(self.random_state))
+            return np.asarray(km.fit_predict(x), dtype=np.int64)
 
     @staticmethod
     def _warm_init(x: np.ndarray, k: int, prev: list[Group]) -> np.ndarray | None:
@@ -375,9 +382,18 @@ def _id_sort_key(group_id: str) -> tuple[int, int, str]:
     return (0, int(match.group(1)), group_id) if match else (1, 0, group_id)
 
 
+def _kept_counts(tokens: Iterable[str]) -> Counter[str]:
+    """Occurrences of the tokens :func:`_keep_token` keeps: counted first, each distinct token judged once
+    (a group's 10,000s of tokens are a few thousand distinct ones)."""
+    counts = Counter(tokens)
+    for token in [t for t in counts if not _keep_token(t)]:
+        del counts[token]
+    return counts
+
+
 def _ctfidf_terms(group_tokens: list[list[str]], n_terms: int) -> list[list[str]]:
     """Top ``n_terms`` terms per group by c-TF-IDF (ties broken by the term)."""
-    counts = [Counter(t for t in toks if _keep_token(t)) for toks in group_tokens]
+    counts = [_kept_counts(toks) for toks in group_tokens]
     total: Counter[str] = Counter()
     for c in counts:
         total.update(c)

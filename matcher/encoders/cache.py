@@ -40,6 +40,10 @@ def open_cache_db(path: Path, schema: str) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(path), check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
+    # A cache: a commit need not reach the disk before the build goes on (WAL keeps the file consistent; a
+    # power cut may lose the last commits, which are encoded again). FULL synced each of a cold build's 20
+    # chunk commits: 0.3 s of the real corpus's build, the encoder's threads idle meanwhile.
+    db.execute("PRAGMA synchronous=NORMAL")
     db.execute(schema)
     db.commit()
     return db

@@ -163,6 +163,9 @@ class _Tokens:
             return [self._pure.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
         out = []
         for text, (pieces, offsets) in zip(texts, self._fast.encode_batch_offsets(texts), strict=True):
+            if pieces and 0 not in pieces:  # no unknown piece to expand: the ids as cut (most texts)
+                out.append([_BOS, *pieces, _EOS])
+                continue
             ids = [_BOS]
             for piece, (start, end) in zip(pieces, offsets, strict=True):
                 # the Rust copy cuts a run of unknown characters as one piece; the package one per character
