@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from matcher.access import Viewer
 from matcher.errors import AuthenticationError, PermissionDeniedError
@@ -44,32 +45,33 @@ def authenticate(keys: KeyStore, authorization: str | None) -> tuple[dict[str, A
     return keys.check(key)  # unknown, revoked or expired: AuthenticationError saying which
 
 
-def get_viewer(
+async def get_viewer(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Viewer:
     viewer = request.scope.get(VIEWER)
     if isinstance(viewer, Viewer):  # checked before the body was read (service/limits.py)
         return viewer
-    record, viewer = authenticate(request.app.state.keys, request.headers.get("authorization"))
+    # the key store may read its database: in the thread pool, as a plain ``def`` dependency would run
+    record, viewer = await run_in_threadpool(authenticate, request.app.state.keys, request.headers.get("authorization"))
     request.scope[VIEWER], request.scope[KEY_ID] = viewer, record.get("id")
     return viewer
 
 
-def require_admin(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
+async def require_admin(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
     if not viewer.is_admin:
         raise PermissionDeniedError(f"this operation needs the admin role; the key's role is {viewer.role!r}")
     return viewer
 
 
 
-def require_organiser(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
+async def require_organiser(viewer: Annotated[Viewer, Depends(get_viewer)]) -> Viewer:
     if not viewer.may_organise:
         raise PermissionDeniedError(f"this operation needs the organiser or admin role; the key's role is "
                                     f"{viewer.role!r}")
     return viewer
 
 
-def get_key_id(request: Request, viewer: Annotated[Viewer, Depends(get_viewer)]) -> str | None:
+async def get_key_id(request: Request, viewer: Annotated[Viewer, Depends(get_viewer)]) -> str | None:
     """The id of the caller's key (checked first), for records of who did what."""
     key_id = request.scope.get(KEY_ID)
     return key_id if isinstance(key_id, str) else None

@@ -1,5 +1,9 @@
 """The one dependencies module: what a route takes from the running app, as typed ``Annotated`` deps.
 
+Each is ``async def``: they only read the app's state, and FastAPI runs a plain ``def`` dependency in its
+thread pool — a thread hop per dependency per request (about a tenth of a millisecond of CPU each, and the
+GIL handed back and forth), where these take a microsecond.
+
 Every route module (``service/routes/``) takes its inputs from here: the settings, the engine, the index
 version of the request (``SnapshotDep``: taken once per request — FastAPI caches a dependency within a
 request, so a route and its ``ResultsDep`` see the same version even when a swap happens meanwhile), that
@@ -23,34 +27,34 @@ from service.settings import ServiceSettings
 from service.state import Engine, Snapshot
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def get_snapshot(engine: Annotated[Engine, Depends(get_engine)]) -> Snapshot:
+async def get_snapshot(engine: Annotated[Engine, Depends(get_engine)]) -> Snapshot:
     """The index version this request uses from start to end (taken once; a swap does not change it)."""
     return engine.snapshot
 
 
-def get_results(snap: Annotated[Snapshot, Depends(get_snapshot)]) -> ResultCache:
+async def get_results(snap: Annotated[Snapshot, Depends(get_snapshot)]) -> ResultCache:
     """The result cache of the request's index version (a new version never serves an old answer)."""
     return snap.results
 
 
-def get_keys(request: Request) -> KeyStore:
+async def get_keys(request: Request) -> KeyStore:
     return request.app.state.keys  # type: ignore[no-any-return]
 
 
-def get_state(request: Request) -> StateStore:
+async def get_state(request: Request) -> StateStore:
     """The state database (saved demands, alerts): the key store's, so the CLI and the service share it."""
     return request.app.state.keys.state  # type: ignore[no-any-return]
 
 
-def get_packets(request: Request) -> Packets:
+async def get_packets(request: Request) -> Packets:
     """Briefing packets of stored plans, made on demand and cached (``service/packets.py``)."""
     return request.app.state.packets  # type: ignore[no-any-return]
 
