@@ -22,6 +22,7 @@ NOT_SETTINGS = {
     "MATCHER_REQUIRE_BROWSER",  # tests/test_web_page.py: fail instead of skip without a browser (.ci/run)
     "MATCHER_CHROMIUM",  # tests/test_web_page.py: the browser binary
     "MATCHER_VENV",  # scripts/setup.sh: the virtual environment's directory
+    "MATCHER_INTERNAL_WORKER_LOAD_FILE",  # service/balance.py: set by `matcher serve --workers N` for its workers
 }
 VARIABLE = re.compile(r"\bMATCHER_[A-Z][A-Z0-9_]*[A-Z0-9]\b")
 SEARCHED = ("matcher", "service", "scripts", "bench", "tests", "docs", ".ci")
