@@ -1,6 +1,7 @@
 """The int8 ONNX encoder (``minilm-int8``): exported here from the packaged MiniLM weights into a fresh model
 cache, close to the PyTorch model's vectors, an identity of its own, and made once (slow: exports a model).
-And ``minilm``'s queries through the float32 export (``query_runtime = "onnx"``): the PyTorch model's vectors."""
+And ``minilm``'s queries through the float32 export (``query_runtime = "onnx"``): the PyTorch model's vectors;
+``minilm-q8``'s through the int8 export (``query_runtime = "onnx-int8"``): close to them, one text per run."""
 
 from __future__ import annotations
 
@@ -116,5 +117,64 @@ def test_queries_stay_on_pytorch_when_the_export_disagrees(float_queries: tuple,
 def test_an_unknown_query_runtime_is_refused() -> None:
     from matcher.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="query_runtime 'tensorrt' is not one of torch, onnx"):
+    with pytest.raises(ConfigError, match="query_runtime 'tensorrt' is not one of torch, onnx, onnx-int8"):
         st_encoder.SentenceTransformerEncoder("unused", query_runtime="tensorrt")
+
+
+@pytest.fixture(scope="module")
+def int8_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    cache = tmp_path_factory.mktemp("int8-query-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATCHER_MODEL_CACHE", str(cache))
+        encoder = build_encoder(load_registry().get("minilm-q8"))
+    return encoder, cache
+
+
+def test_minilm_q8_queries_run_through_the_int8_export_close_to_the_pytorch_vectors(
+        int8_queries: tuple, encoders: tuple) -> None:
+    encoder, cache = int8_queries
+    assert encoder.query_runtime == "onnx-int8" and encoder.query_variant == RECIPE
+    made = [f.name for f in (cache / "onnx").glob("*.onnx")]
+    assert len(made) == 1 and made[0].startswith("minilm-q8-") and made[0].endswith(f"-{RECIPE}.onnx")
+    texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
+    got = encoder.encode_queries(texts)
+    want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
+    assert got.shape == want.shape and got.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    # stated tolerance: every text's cosine to the float vector ≥ INT8_QUERY_MIN_COSINE (0.98; the empty text is the
+    # lowest, ≈ 0.981), the non-empty texts' mean ≥ 0.99 (measured ≈ 0.994)
+    cosine = (got * want).sum(axis=1)
+    assert cosine.min() >= st_encoder.INT8_QUERY_MIN_COSINE
+    assert np.delete(cosine, 4).mean() >= 0.99
+    # the same vectors as the minilm-int8 encoder's (the same recipe, one text per run)
+    int8, *_ = encoders
+    np.testing.assert_allclose(got, int8.encode_queries(texts), atol=1e-6)
+    # one text per run: a query's vector does not depend on its batch mates
+    alone = np.vstack([encoder.encode_queries([t]) for t in texts])
+    np.testing.assert_allclose(alone, got, atol=1e-6)
+    np.testing.assert_allclose(encoder.encode_queries([texts[3], texts[0]]), got[[3, 0]], atol=1e-6)
+    encoder.set_threads(1)
+    np.testing.assert_allclose(encoder.encode_queries(texts[:2]), got[:2], atol=1e-5)
+
+
+def test_minilm_q8_documents_and_identity_are_minilm_s(int8_queries: tuple, float_queries: tuple) -> None:
+    encoder, _ = int8_queries
+    minilm, _ = float_queries
+    np.testing.assert_allclose(encoder.encode_documents(TEXTS), minilm.encode_documents(TEXTS), atol=1e-6)
+    # only the name differs: making minilm's query runtime onnx-int8 keeps minilm's identity (indexes load);
+    # its query vectors are keyed apart from the float ones (embedding and query-vector caches)
+    assert (encoder.identity.revision, encoder.identity.options) == (minilm.identity.revision, minilm.identity.options)
+    assert encoder.query_key == f"{encoder.identity.key}+{RECIPE}" and minilm.query_key == minilm.identity.key
+
+
+def test_int8_queries_stay_on_pytorch_when_the_export_is_too_far(int8_queries: tuple,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    _, cache = int8_queries
+    monkeypatch.setenv("MATCHER_MODEL_CACHE", str(cache))
+    monkeypatch.setattr(st_encoder, "INT8_QUERY_MIN_COSINE", 1.01)  # no int8 vector can reach it
+    encoder = build_encoder(load_registry().get("minilm-q8"))
+    assert encoder.query_runtime == "torch" and encoder.query_variant == ""
+    assert encoder.query_key == encoder.identity.key
+    assert "queries stay on PyTorch (the int8 ONNX export's cosine" in caplog.text
+    np.testing.assert_allclose(encoder.encode_queries(TEXTS[:2]), encoder._encode(TEXTS[:2], "", False), atol=0)

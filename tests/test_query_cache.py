@@ -153,3 +153,44 @@ def test_translations_are_kept_per_word(counted):
     hits = translator._translations.hits
     assert retriever.query_terms("battery charge estimation") == first
     assert translator._translations.hits >= hits + 3  # battery, charge, estimation
+
+
+class Fixed(Encoder):
+    """A model-free encoder: every query vector is ``value`` along the first axis, documents along the second;
+    ``variant`` its query variant (as a sentence-transformers encoder whose queries run int8)."""
+
+    def __init__(self, value: float, variant: str = "") -> None:
+        from matcher.encoders.base import EncoderIdentity
+
+        self.value = value
+        self.variant = variant
+        self.identity = EncoderIdentity(name="fixed", backend="test", model="fixed", revision="1", dimension=2)
+
+    @property
+    def query_variant(self) -> str:
+        return self.variant
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return np.tile(np.array([0.0, 1.0], dtype=np.float32), (len(texts), 1))
+
+    def encode_queries(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return np.tile(np.array([self.value, 0.0], dtype=np.float32), (len(texts), 1))
+
+
+def test_a_query_variant_keeps_its_query_vectors_apart(tmp_path):
+    """Same identity (documents and indexes shared), other query vectors: the embedding cache and the
+    query-vector cache never hand one runtime's query vectors to the other."""
+    from matcher.encoders.cache import CachedEncoder, EmbeddingCache
+
+    plain, int8 = Fixed(1.0), Fixed(-1.0, "onnx-int8-v3")
+    assert plain.identity.key == int8.identity.key and plain.query_key == plain.identity.key
+    assert int8.query_key == f"{int8.identity.key}+onnx-int8-v3"
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    first, second = CachedEncoder(plain, cache), CachedEncoder(int8, cache)
+    assert second.query_key == int8.query_key
+    assert first.encode_queries(["q"])[0, 0] == 1.0 and second.encode_queries(["q"])[0, 0] == -1.0
+    first.encode_documents(["d"])
+    second.encode_documents(["d"])
+    assert (first.embedded, second.embedded) == (2, 1)  # the document vector is shared, the query vectors not
+    vectors = QueryVectorCache()
+    assert vectors.vectors(plain, ["q"])[0, 0] == 1.0 and vectors.vectors(int8, ["q"])[0, 0] == -1.0

@@ -73,6 +73,18 @@ class Encoder(ABC):
     def dimension(self) -> int:
         return self.identity.dimension
 
+    @property
+    def query_variant(self) -> str:
+        """Non-empty when query vectors are not those the identity stands for (a sentence-transformers encoder
+        whose queries run int8): caches of query vectors key them by identity and this, documents by identity."""
+        return ""
+
+    @property
+    def query_key(self) -> str:
+        """The key of this encoder's query vectors: the identity's, plus :attr:`query_variant` if any."""
+        variant = self.query_variant
+        return f"{self.identity.key}+{variant}" if variant else self.identity.key
+
     @abstractmethod
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """(len(texts), dimension) float32, rows L2-normalised."""

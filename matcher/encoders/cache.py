@@ -123,9 +123,13 @@ class CachedEncoder(Encoder):
         self.embedded = 0
         self.reused = 0
 
+    @property
+    def query_variant(self) -> str:
+        return self.encoder.query_variant
+
     def _encode(self, texts: Sequence[str], role: str, progress: bool) -> np.ndarray:
         dim = self.identity.dimension
-        key = self.identity.key
+        key = self.query_key if role == "query" else self.identity.key
         hashes = [text_hash(t) for t in texts]
         known = self.cache.get_many(key, role, hashes, dim)
         missing: dict[str, str] = {}

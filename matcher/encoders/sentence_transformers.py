@@ -9,6 +9,14 @@ query costs several ms in onnxruntime against tens of ms through PyTorch's per-o
 the GIL. The vectors are the PyTorch model's (checked on load: a probe text both ways must agree to
 :data:`QUERY_RUNTIME_TOLERANCE`, else queries stay on PyTorch with a warning), so the identity does not change.
 Documents always go through PyTorch.
+
+``query_runtime = "onnx-int8"`` runs ``encode_queries`` through the int8 per-channel export of the ``minilm-int8``
+encoder (:data:`matcher.encoders.onnx.RECIPE`), one text per run as that encoder does, so a query's vector depends
+on its text only. Its vectors are not the PyTorch model's (cosine ≈ 0.995; checked on load: a probe's cosine to the
+PyTorch vector must reach :data:`INT8_QUERY_MIN_COSINE`, else queries stay on PyTorch with a warning). Documents
+still go through PyTorch, so stored vectors and the identity (the index manifests' key) do not change and existing
+indexes load; the query vectors' cache key does (:attr:`query_variant`: the embedding cache and the query-vector
+cache keep them apart from float query vectors). Measured speed and quality: ``docs/quality.md``.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from matcher.errors import ConfigError
 from matcher.runtime import size_torch_threads
 
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
-QUERY_RUNTIMES = ("torch", "onnx")
+QUERY_RUNTIMES = ("torch", "onnx", "onnx-int8")
 #: largest difference per component allowed between a probe's ONNX and PyTorch vectors (measured: ≈ 1e-7)
 QUERY_RUNTIME_TOLERANCE = 1e-5
+#: smallest cosine allowed between a probe's int8 ONNX and PyTorch vectors (measured: ≈ 0.99 and above)
+INT8_QUERY_MIN_COSINE = 0.98
 _PROBE = "Query runtime probe: a lithium battery separator coated with ceramic particles, 2026."
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,12 @@ def weights_revision(model_dir: Path) -> str:
             st = path.stat()
             return "sha256:" + _file_digest(str(path), st.st_size, st.st_mtime)
     return "unknown"
+
+
+def _int8_recipe() -> str:
+    from matcher.encoders.onnx import RECIPE
+
+    return RECIPE
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -98,17 +114,27 @@ class SentenceTransformerEncoder(Encoder):
             languages=tuple(languages),
             options=options,
         )
-        self._queries: Any = self._query_runner() if query_runtime == "onnx" else None
+        self._int8 = query_runtime == "onnx-int8"  # which export _query_runner makes
+        self._queries: Any = self._query_runner() if query_runtime != "torch" else None
+        if self._queries is None:  # torch, or the fallback to it
+            self._int8 = False
+        self._variant = _int8_recipe() if self._int8 else ""
 
     @property
     def query_runtime(self) -> str:
-        """``onnx`` when queries run through the float32 ONNX export, else ``torch``."""
-        return "torch" if self._queries is None else "onnx"
+        """``onnx`` when queries run through the float32 ONNX export, ``onnx-int8`` through the int8 one, else
+        ``torch``."""
+        return "torch" if self._queries is None else "onnx-int8" if self._int8 else "onnx"
+
+    @property
+    def query_variant(self) -> str:
+        """The int8 recipe when queries run int8 (their vectors are not the PyTorch model's), else ``""``."""
+        return self._variant
 
     def _query_runner(self) -> Any:
         """The ONNX runner for queries, or ``None`` (with a warning) when it cannot be made or does not
-        reproduce this model's vectors on a probe."""
-        from matcher.encoders.onnx import FLOAT_RECIPE, OnnxRunner, derived_model
+        reproduce this model's vectors on a probe (int8: close to them, :data:`INT8_QUERY_MIN_COSINE`)."""
+        from matcher.encoders.onnx import FLOAT_RECIPE, RECIPE, OnnxRunner, derived_model
 
         model_dir = Path(self.model)
         if not (model_dir / "tokenizer.json").is_file() or not (model_dir / "config.json").is_file():
@@ -116,7 +142,10 @@ class SentenceTransformerEncoder(Encoder):
                         model_dir)
             return None
         try:
-            path = derived_model(model_dir, self.identity.name, FLOAT_RECIPE, quantise=False)
+            if self._int8:
+                path = derived_model(model_dir, self.identity.name, RECIPE, quantise=True)
+            else:
+                path = derived_model(model_dir, self.identity.name, FLOAT_RECIPE, quantise=False)
             # one thread: a query is a few dozen tokens, too little work to share (a second thread only waits
             # for a core when requests or other jobs keep both busy); set_threads changes it
             runner = OnnxRunner(path, model_dir, max_seq_length=int(self._st.max_seq_length), threads=1)
@@ -126,6 +155,13 @@ class SentenceTransformerEncoder(Encoder):
                         type(exc).__name__, exc)
             return None
         want = self._encode([_PROBE], self.query_prefix, False)
+        if self._int8:
+            cosine = float((got * want).sum())
+            if cosine < INT8_QUERY_MIN_COSINE:
+                log.warning("%s: queries stay on PyTorch (the int8 ONNX export's cosine is %.4f on a probe)",
+                            self.identity.name, cosine)
+                return None
+            return runner
         gap = float(np.abs(got - want).max())
         if gap > QUERY_RUNTIME_TOLERANCE:
             log.warning("%s: queries stay on PyTorch (the ONNX export differs by %.2g on a probe)",
@@ -186,6 +222,8 @@ class SentenceTransformerEncoder(Encoder):
         if self._queries is None or not texts:
             return self._encode(texts, self.query_prefix, progress)
         prepared = [self.query_prefix + prepare(t, lowercase=self.lowercase) for t in texts]
+        if self._int8:  # one text per run: int8 activations are scaled per run (see matcher/encoders/onnx.py)
+            return l2_normalise(np.vstack([self._queries.run([text or " "]) for text in prepared]))
         chunks = [self._queries.run(prepared[i:i + self.batch_size])
                   for i in range(0, len(prepared), self.batch_size)]
         return l2_normalise(np.vstack(chunks))

@@ -3,9 +3,10 @@
 A demand with R requirements searches the whole text, every requirement, then again the requirements
 with missing candidates; the page then asks for bundles of the same demand. Without a cache each of
 those searches re-encodes its text with every dense encoder (tens to hundreds of milliseconds on a busy
-2-core machine). :class:`QueryVectorCache` keeps recent query vectors keyed by (encoder identity key,
-text), so vectors are shared across searches, requests, index versions built with the same encoders
-and retrievers. The retriever's BM25 query terms are cached the same way (:class:`matcher.lru.LRU`).
+2-core machine). :class:`QueryVectorCache` keeps recent query vectors keyed by (encoder query key:
+the identity key, plus the query runtime's variant when it changes query vectors; text), so vectors are
+shared across searches, requests, index versions built with the same encoders and retrievers. The
+retriever's BM25 query terms are cached the same way (:class:`matcher.lru.LRU`).
 
 Encoding concurrency is bounded too (``encode_slots``): see :mod:`matcher.runtime` for the measured
 thread policy.
@@ -29,7 +30,7 @@ QUERY_VECTOR_CACHE_SIZE = 8192
 QUERY_TERMS_CACHE_SIZE = 4096
 
 class QueryVectorCache:
-    """Query embeddings keyed by (encoder identity key, text); misses are encoded in one batch call.
+    """Query embeddings keyed by (encoder query key, text); misses are encoded in one batch call.
 
     ``encode_slots`` (``None``: unbounded) caps how many encoder calls run at once in the process, so
     concurrent requests queue for an encoder instead of splitting the cores between them.
@@ -51,7 +52,7 @@ class QueryVectorCache:
 
     def vectors(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dimension) query vectors; texts not cached are encoded together, once each."""
-        key = encoder.identity.key
+        key = encoder.query_key
         found: dict[str, np.ndarray] = {}
         missing: list[str] = []
         for text in dict.fromkeys(texts):

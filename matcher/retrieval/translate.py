@@ -71,7 +71,7 @@ class TermTranslator:
         if not unique or not self.vocab_:
             return {}
         cache = self._translations
-        key = encoder.identity.key
+        key = encoder.query_key
         out: dict[str, list[tuple[str, float]]] = {}
         todo = []
         for word in unique:
