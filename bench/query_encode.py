@@ -1,5 +1,5 @@
-"""CPU per English query encode: ``minilm`` (queries through the float32 ONNX export) vs ``minilm-q8`` (the
-int8 export), one query per call as the service encodes a search, one onnxruntime thread.
+"""CPU per English query encode: ``minilm-f32q`` (queries through the float32 ONNX export) vs ``minilm`` (the
+int8 export, the default since 2026-11-29), one query per call as the service encodes a search, one onnxruntime thread.
 
 Each English query of ``bench/load.py`` is encoded ``--calls`` times by each encoder, the two alternating
 call by call (drift and other load touch both alike); the CPU of a call is ``time.process_time()`` around
@@ -28,8 +28,8 @@ ENGLISH = [q for q in QUERIES if hangul_share(q) == 0]
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=200, help="encodes of each query by each encoder")
-    ap.add_argument("--float", dest="float_encoder", default="minilm")
-    ap.add_argument("--int8", dest="int8_encoder", default="minilm-q8")
+    ap.add_argument("--float", dest="float_encoder", default="minilm-f32q")
+    ap.add_argument("--int8", dest="int8_encoder", default="minilm")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 

@@ -129,12 +129,16 @@ class SettingsFields(BaseModel):
                                 "whole number >= 1: the default", section="service")
     encode_slots: int | None = _field(None, "query encodes running at once; `0` or not a whole number: unbounded",
                                       shown="unbounded", section="service")
-    compute_slots: int = _field(0, "answers (search, match, bundles, licensees) computed at once; `0`: unbounded",
+    compute_slots: int = _field(0, "answers (search, match, bundles, licensees) computed at once by one process; "
+                                "`0`: unbounded; unset, `matcher serve --workers N` with N > 1 makes it 1 (a second "
+                                "answer in a worker only contends for its GIL and the other workers' cores: "
+                                "measured, `bench/README.md`)",
                                 "a whole number >= 0", shown="`0` (unbounded)", section="service")
     workers: int = _field(1, "`matcher serve` processes answering requests over one port (`--workers` wins); each "
                           "loads the index, so memory grows with them; a request is mostly Python holding one "
                           "process's GIL, so on 2 cores 2 workers nearly double what the service answers per "
-                          "second (measured: `bench/README.md`)", "a whole number >= 1", section="service")
+                          "second (measured: `bench/README.md`); a loaded worker hands a connection back "
+                          "(`service/balance.py`)", "a whole number >= 1", section="service")
     plan_time_limit: float = _field(30.0, "the longest CP-SAT time limit a meeting plan request "
                                     "(`POST /api/meetings/plans`) may ask for, in seconds, and its default; a "
                                     "longer one is refused (422)", "a number of seconds > 0", section="service")

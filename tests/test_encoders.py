@@ -50,7 +50,7 @@ def test_any_sentence_transformers_directory_works(minilm, tmp_path):
 
 
 def test_unknown_encoder_names_the_options():
-    with pytest.raises(ConfigError, match="registered: minilm, minilm-int8, minilm-q8, static-use-ko, use-m3, use-m3-fp32"):
+    with pytest.raises(ConfigError, match="registered: minilm, minilm-f32q, minilm-int8, static-use-ko, use-m3, use-m3-fp32"):
         load_encoder("no-such-encoder")
 
 

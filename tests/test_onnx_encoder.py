@@ -1,7 +1,7 @@
 """The int8 ONNX encoder (``minilm-int8``): exported here from the packaged MiniLM weights into a fresh model
 cache, close to the PyTorch model's vectors, an identity of its own, and made once (slow: exports a model).
-And ``minilm``'s queries through the float32 export (``query_runtime = "onnx"``): the PyTorch model's vectors;
-``minilm-q8``'s through the int8 export (``query_runtime = "onnx-int8"``): close to them, one text per run."""
+And ``minilm-f32q``'s queries through the float32 export (``query_runtime = "onnx"``): the PyTorch model's vectors;
+``minilm``'s through the int8 export (``query_runtime = "onnx-int8"``, the default): close to them, one text per run."""
 
 from __future__ import annotations
 
@@ -83,15 +83,15 @@ def float_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     cache = tmp_path_factory.mktemp("float-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATCHER_MODEL_CACHE", str(cache))
-        encoder = build_encoder(load_registry().get("minilm"))
+        encoder = build_encoder(load_registry().get("minilm-f32q"))
     return encoder, cache
 
 
-def test_minilm_queries_run_through_the_float_export_with_the_pytorch_vectors(float_queries: tuple) -> None:
+def test_minilm_f32q_queries_run_through_the_float_export_with_the_pytorch_vectors(float_queries: tuple) -> None:
     encoder, cache = float_queries
     assert encoder.query_runtime == "onnx"
     made = [f.name for f in (cache / "onnx").glob("*.onnx")]
-    assert len(made) == 1 and made[0].startswith("minilm-") and made[0].endswith(f"-{FLOAT_RECIPE}.onnx")
+    assert len(made) == 1 and made[0].startswith("minilm-f32q-") and made[0].endswith(f"-{FLOAT_RECIPE}.onnx")
     texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
     got = encoder.encode_queries(texts)
     want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
@@ -108,7 +108,7 @@ def test_queries_stay_on_pytorch_when_the_export_disagrees(float_queries: tuple,
     _, cache = float_queries
     monkeypatch.setenv("MATCHER_MODEL_CACHE", str(cache))
     monkeypatch.setattr(st_encoder, "QUERY_RUNTIME_TOLERANCE", -1.0)  # no export can agree
-    encoder = build_encoder(load_registry().get("minilm"))
+    encoder = build_encoder(load_registry().get("minilm-f32q"))
     assert encoder.query_runtime == "torch"
     assert "queries stay on PyTorch" in caplog.text
     np.testing.assert_allclose(encoder.encode_queries(TEXTS[:2]), encoder._encode(TEXTS[:2], "", False), atol=0)
@@ -126,16 +126,16 @@ def int8_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
     cache = tmp_path_factory.mktemp("int8-query-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATCHER_MODEL_CACHE", str(cache))
-        encoder = build_encoder(load_registry().get("minilm-q8"))
+        encoder = build_encoder(load_registry().get("minilm"))
     return encoder, cache
 
 
-def test_minilm_q8_queries_run_through_the_int8_export_close_to_the_pytorch_vectors(
+def test_minilm_queries_run_through_the_int8_export_close_to_the_pytorch_vectors(
         int8_queries: tuple, encoders: tuple) -> None:
     encoder, cache = int8_queries
     assert encoder.query_runtime == "onnx-int8" and encoder.query_variant == RECIPE
     made = [f.name for f in (cache / "onnx").glob("*.onnx")]
-    assert len(made) == 1 and made[0].startswith("minilm-q8-") and made[0].endswith(f"-{RECIPE}.onnx")
+    assert len(made) == 1 and made[0].startswith("minilm-") and made[0].endswith(f"-{RECIPE}.onnx")
     texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
     got = encoder.encode_queries(texts)
     want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
@@ -157,11 +157,11 @@ def test_minilm_q8_queries_run_through_the_int8_export_close_to_the_pytorch_vect
     np.testing.assert_allclose(encoder.encode_queries(texts[:2]), got[:2], atol=1e-5)
 
 
-def test_minilm_q8_documents_and_identity_are_minilm_s(int8_queries: tuple, float_queries: tuple) -> None:
+def test_minilm_documents_and_identity_are_minilm_f32q_s(int8_queries: tuple, float_queries: tuple) -> None:
     encoder, _ = int8_queries
     minilm, _ = float_queries
     np.testing.assert_allclose(encoder.encode_documents(TEXTS), minilm.encode_documents(TEXTS), atol=1e-6)
-    # only the name differs: making minilm's query runtime onnx-int8 keeps minilm's identity (indexes load);
+    # only the name differs: minilm's query runtime moving from onnx to onnx-int8 kept its identity (indexes load);
     # its query vectors are keyed apart from the float ones (embedding and query-vector caches)
     assert (encoder.identity.revision, encoder.identity.options) == (minilm.identity.revision, minilm.identity.options)
     assert encoder.query_key == f"{encoder.identity.key}+{RECIPE}" and minilm.query_key == minilm.identity.key
@@ -173,7 +173,7 @@ def test_int8_queries_stay_on_pytorch_when_the_export_is_too_far(int8_queries: t
     _, cache = int8_queries
     monkeypatch.setenv("MATCHER_MODEL_CACHE", str(cache))
     monkeypatch.setattr(st_encoder, "INT8_QUERY_MIN_COSINE", 1.01)  # no int8 vector can reach it
-    encoder = build_encoder(load_registry().get("minilm-q8"))
+    encoder = build_encoder(load_registry().get("minilm"))
     assert encoder.query_runtime == "torch" and encoder.query_variant == ""
     assert encoder.query_key == encoder.identity.key
     assert "queries stay on PyTorch (the int8 ONNX export's cosine" in caplog.text

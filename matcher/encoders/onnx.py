@@ -17,7 +17,7 @@ Measured quality and speed: ``docs/quality.md``.
 The same export without quantisation (``FLOAT_RECIPE``) is what a ``sentence-transformers`` encoder with
 ``query_runtime = "onnx"`` runs its queries through (:mod:`matcher.encoders.sentence_transformers`): float32,
 equal to the PyTorch model's vectors to about 1e-7, several times faster on one short text. With
-``query_runtime = "onnx-int8"`` (registry entry ``minilm-q8``) its queries run through this module's int8 file
+``query_runtime = "onnx-int8"`` (``minilm``'s, the default; ``minilm-f32q`` keeps the float export) its queries run through this module's int8 file
 instead, one text per run as :class:`OnnxInt8Encoder` does (about half the CPU of the float export per query).
 """
 
