@@ -78,24 +78,35 @@ def test_threads_can_be_set_for_serving(encoders: tuple) -> None:
 LONG = " ".join(["Solid electrolyte interphase growth on silicon anodes limits cycle life."] * 40)
 
 
-@pytest.fixture(scope="module")
-def float_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    cache = tmp_path_factory.mktemp("float-cache")
+def _built_in_fresh_cache(name: str, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """(registry encoder ``name`` built with an empty model cache, that cache): its ONNX export made anew."""
+    cache = tmp_path_factory.mktemp(f"{name}-model-cache")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MATCHER_MODEL_CACHE", str(cache))
-        encoder = build_encoder(load_registry().get("minilm-f32q"))
+        encoder = build_encoder(load_registry().get(name))
     return encoder, cache
 
 
-def test_minilm_f32q_queries_run_through_the_float_export_with_the_pytorch_vectors(float_queries: tuple) -> None:
-    encoder, cache = float_queries
-    assert encoder.query_runtime == "onnx"
+def _queries_both_ways(built: tuple, runtime: str, prefix: str, recipe: str) -> tuple:
+    """(encoder, texts, its query vectors, the PyTorch pass's) after checking the runtime and the one export made."""
+    encoder, cache = built
+    assert encoder.query_runtime == runtime
     made = [f.name for f in (cache / "onnx").glob("*.onnx")]
-    assert len(made) == 1 and made[0].startswith("minilm-f32q-") and made[0].endswith(f"-{FLOAT_RECIPE}.onnx")
+    assert len(made) == 1 and made[0].startswith(prefix) and made[0].endswith(f"-{recipe}.onnx")
     texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
     got = encoder.encode_queries(texts)
     want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
     assert got.shape == want.shape and got.dtype == np.float32
+    return encoder, texts, got, want
+
+
+@pytest.fixture(scope="module")
+def float_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    return _built_in_fresh_cache("minilm-f32q", tmp_path_factory)
+
+
+def test_minilm_f32q_queries_run_through_the_float_export_with_the_pytorch_vectors(float_queries: tuple) -> None:
+    encoder, texts, got, want = _queries_both_ways(float_queries, "onnx", "minilm-f32q-", FLOAT_RECIPE)
     np.testing.assert_allclose(got, want, atol=st_encoder.QUERY_RUNTIME_TOLERANCE)
     alone = np.vstack([encoder.encode_queries([t]) for t in texts])  # padding to the batch's longest changes nothing
     np.testing.assert_allclose(alone, got, atol=1e-6)
@@ -123,23 +134,13 @@ def test_an_unknown_query_runtime_is_refused() -> None:
 
 @pytest.fixture(scope="module")
 def int8_queries(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    cache = tmp_path_factory.mktemp("int8-query-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MATCHER_MODEL_CACHE", str(cache))
-        encoder = build_encoder(load_registry().get("minilm"))
-    return encoder, cache
+    return _built_in_fresh_cache("minilm", tmp_path_factory)
 
 
 def test_minilm_queries_run_through_the_int8_export_close_to_the_pytorch_vectors(
         int8_queries: tuple, encoders: tuple) -> None:
-    encoder, cache = int8_queries
-    assert encoder.query_runtime == "onnx-int8" and encoder.query_variant == RECIPE
-    made = [f.name for f in (cache / "onnx").glob("*.onnx")]
-    assert len(made) == 1 and made[0].startswith("minilm-") and made[0].endswith(f"-{RECIPE}.onnx")
-    texts = [*TEXTS, LONG]  # an empty text and one past max_seq_length (truncated alike) included
-    got = encoder.encode_queries(texts)
-    want = encoder._encode(texts, encoder.query_prefix, False)  # the PyTorch pass
-    assert got.shape == want.shape and got.dtype == np.float32
+    encoder, texts, got, want = _queries_both_ways(int8_queries, "onnx-int8", "minilm-", RECIPE)
+    assert encoder.query_variant == RECIPE
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     # stated tolerance: every text's cosine to the float vector ≥ INT8_QUERY_MIN_COSINE (0.98; the empty text is the
     # lowest, ≈ 0.981), the non-empty texts' mean ≥ 0.99 (measured ≈ 0.994)
