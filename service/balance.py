@@ -19,22 +19,16 @@ import fcntl
 import mmap
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: the variable that tells a worker where the supervisor's load file is (set by ``matcher serve``, not a setting)
 LOAD_FILE_VARIABLE = "MATCHER_INTERNAL_WORKER_LOAD_FILE"
 #: slots per worker: a restarted worker takes a dead one's slot, so twice the workers is plenty
 _SLOTS_PER_WORKER = 2
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def create_load_file(workers: int, directory: Path | None = None) -> Path:
@@ -54,8 +48,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, under another user
+        pass
     return True
 
 
